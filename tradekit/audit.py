@@ -1,0 +1,63 @@
+"""Append-only JSONL audit trails under TK_HOME/logs.
+
+Each entry is one complete line written with a single O_APPEND write under an exclusive
+flock, so any number of processes (a cron pipe, the guard, a manual run) can append to the
+same file at once without losing or tearing a line. Lines are never rewritten.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tradekit import jsonio
+from tradekit.clock import format_time
+from tradekit.redact import Redactor
+
+
+class AuditLog:
+    def __init__(self, path: Path, redactor: Redactor | None = None, *, durable: bool = False):
+        self.path = path
+        self._redactor = redactor or Redactor()
+        self._durable = durable
+        self._fd: int | None = None
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return self._fd
+
+    def append_line(self, line: bytes) -> None:
+        """Append one line (a trailing newline is added). The bytes are redacted first."""
+        data = self._redactor.bytes(line.rstrip(b"\n")) + b"\n"
+        fd = self._open()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            if self._durable:
+                os.fsync(fd)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def append(self, ts: datetime, stage: str, record: Any, **meta: Any) -> None:
+        """One audit entry: `{"ts", "stage", ...meta, "record"}`."""
+        entry = {"ts": format_time(ts), "stage": stage, **meta, "record": record}
+        self.append_line(jsonio.dumps(entry))
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""One module per command; each is thin: options, records in, records out."""

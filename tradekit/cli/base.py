@@ -1,0 +1,166 @@
+"""What every command shares: building the Typer app, the run context, exit statuses."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import typer
+
+from tradekit.clock import Clock
+from tradekit.config import Config, load_config
+from tradekit.errors import TradekitError
+from tradekit.exitstatus import ExitStatus
+from tradekit.home import Home
+from tradekit.interrupts import terminate_as_interrupt
+from tradekit.modes import ModeChoice, resolve_mode
+from tradekit.records import Mode
+from tradekit.redact import Redactor
+from tradekit.reporter import Reporter
+from tradekit.stream import silence_stdout_after_broken_pipe
+
+from .options import CommonOptions
+
+
+def new_app(help_text: str) -> typer.Typer:
+    return typer.Typer(
+        help=help_text,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+@dataclass(frozen=True)
+class Session:
+    """Everything a command needs from its options, built once per run."""
+
+    prog: str
+    home: Home
+    config: Config
+    clock: Clock
+    mode: ModeChoice
+    redactor: Redactor
+    reporter: Reporter
+
+    @classmethod
+    def open(
+        cls,
+        prog: str,
+        common: CommonOptions,
+        *,
+        default_mode: Mode = "dry-run",
+        environ: dict[str, str] | None = None,
+        announce_new_home: bool = True,
+    ) -> Session:
+        env = dict(os.environ) if environ is None else environ
+        redactor = Redactor.from_env(env)
+        reporter = Reporter(sys.stderr, prog, verbosity=common.verbosity, redactor=redactor)
+        home = Home(common.home)
+        if common.config_file is not None:
+            config = load_config(common.config_file, required=True)
+        else:
+            config = load_config(home.config_file)
+        mode = resolve_mode(common.requested_mode, config, env, default_mode)
+        for reason in mode.reasons:
+            reporter.warning(reason)
+        if home.ensure() and announce_new_home:
+            reporter.note(f"created {home.root}/ (run `tk init` for an annotated config)")
+        return cls(prog, home, config, Clock(common.now), mode, redactor, reporter)
+
+
+def guarded(prog: str, verbosity: int, body: Callable[[], ExitStatus | int | None]) -> NoReturn:
+    """Run a command body; turn every outcome into a documented exit status, no traceback."""
+    terminate_as_interrupt()
+    redactor = Redactor.from_env()
+    reporter = Reporter(sys.stderr, prog, verbosity=verbosity, redactor=redactor)
+    try:
+        status = body()
+    except TradekitError as exc:
+        reporter.error(str(exc))
+        status = exc.status
+    except BrokenPipeError:
+        silence_stdout_after_broken_pipe()
+        status = ExitStatus.BROKEN_PIPE
+    except KeyboardInterrupt:
+        reporter.error("interrupted")
+        status = ExitStatus.INTERRUPTED
+    except (typer.Exit, typer.Abort, typer.BadParameter):
+        raise
+    except Exception as exc:  # a bug: one line, the traceback only when asked for
+        reporter.error(f"internal error: {type(exc).__name__}: {exc}")
+        if verbosity >= 1:
+            reporter.stream.write(redactor.text(traceback.format_exc()))
+        else:
+            reporter.error("run again with -v for the traceback")
+        status = ExitStatus.ERROR
+    raise typer.Exit(int(status or 0))
+
+
+def run_app(
+    app: typer.Typer, argv: list[str] | None = None, prog_name: str | None = None, **extra: Any
+) -> NoReturn:
+    """Entry point of a console script (`tk-risk`) or of `tk risk`."""
+    app(args=argv, prog_name=prog_name, **extra)
+    raise SystemExit(0)  # pragma: no cover - typer always exits
+
+
+def run_stream_stage(
+    prog: str,
+    common: CommonOptions,
+    stream: Any,
+    stage: Any,
+    *,
+    default_mode: Mode = "dry-run",
+    finish: Callable[[Session, Any], None] | None = None,
+) -> NoReturn:
+    """Run a JSON-lines stage: the same reading, journaling and exit statuses everywhere."""
+    from tradekit.audit import AuditLog
+    from tradekit.runner import StageRun
+    from tradekit.store import Store
+    from tradekit.stream import Inputs, JsonlWriter
+
+    def body() -> ExitStatus:
+        session = Session.open(prog, common, default_mode=default_mode)
+        home, reporter = session.home, session.reporter
+        with (
+            Inputs(stream.inputs, sys.stdin.buffer) as inputs,
+            AuditLog(home.log(stage.audit_trail or "decisions"), session.redactor) as trail,
+            AuditLog(home.log("errors"), session.redactor) as errors,
+            Store(home.db_file, session.redactor) as store,
+        ):
+            if not stream.inputs and _stdin_is_terminal():
+                reporter.note("reading records from stdin; end with Ctrl-D")
+            run = StageRun(
+                stage=stage,
+                clock=session.clock,
+                mode=session.mode,
+                reporter=reporter,
+                writer=JsonlWriter(sys.stdout.buffer, session.redactor, pretty=stream.pretty),
+                trail=trail,
+                errors=errors,
+                store=store,
+                on_error=stream.on_error,
+            )
+            status, tally = run.run(inputs)
+        reporter.detail(
+            f"{tally.read} read, {tally.written} written, {tally.invalid} bad line(s); "
+            f"mode {session.mode.mode}"
+        )
+        if finish is not None and status in (ExitStatus.OK, ExitStatus.BAD_INPUT):
+            finish(session, tally)
+        return status
+
+    guarded(prog, common.verbosity, body)
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False

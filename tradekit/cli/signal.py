@@ -1,0 +1,35 @@
+"""tk-signal: Evaluate a strategy on market data and emit one TradePlan v1 per cycle."""
+
+from tradekit.cli.base import new_app, run_app, run_stream_stage
+from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
+from tradekit.records import TradePlan
+from tradekit.runner import Stage, passthrough
+from tradekit.stream import OnError
+
+PROG = "tk-signal"
+SUMMARY = "Evaluate a strategy on market data and emit one TradePlan v1 per cycle."
+HELP = f"""{SUMMARY}
+
+Strategy evaluation (v1/v2/v3/v5, the DSL, --replay) is not built yet. Until it is,
+tk-signal re-emits TradePlan v1 records read from FILE(s) or stdin, validated, so that
+recorded or hand-written plans can start a pipe:
+
+\b
+    tk-signal examples/plans.jsonl | tk-news-gate | tk-risk | tk-exec --dry-run
+
+Every record written is also appended to HOME/logs/decisions.jsonl.
+"""
+
+app = new_app(HELP)
+
+
+@app.command(help=HELP)
+@common_options
+@stream_options(OnError.SKIP)
+def signal(common: CommonOptions, stream: StreamOptions) -> None:
+    stage = Stage("signal", TradePlan, passthrough, audit_trail="decisions")
+    run_stream_stage(PROG, common, stream, stage)
+
+
+def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
+    run_app(app, argv, prog_name or PROG)

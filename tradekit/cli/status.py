@@ -1,0 +1,78 @@
+"""tk status: where TK_HOME is, which mode a run would use, and how recent runs ended."""
+
+from typing import Annotated, Any
+
+import typer
+
+from tradekit import jsonio
+from tradekit.cli.base import Session, guarded, new_app, run_app
+from tradekit.cli.options import CommonOptions, common_options
+from tradekit.exitstatus import ExitStatus
+from tradekit.store import Store
+
+PROG = "tk status"
+SUMMARY = "Show TK_HOME, the mode a run would use, the audit logs and the last runs."
+HELP = f"{SUMMARY}\n"
+
+app = new_app(HELP)
+
+
+@app.command(help=HELP)
+@common_options
+def status(
+    common: CommonOptions,
+    runs: Annotated[int, typer.Option("--runs", min=0, help="How many recent runs.")] = 10,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    def body() -> ExitStatus:
+        session = Session.open(PROG, common)
+        home = session.home
+        with Store(home.db_file, session.redactor) as store:
+            recent = store.recent_runs(runs)
+            version = store.schema_version
+        logs = {
+            path.name: sum(1 for _ in path.open("rb")) for path in sorted(home.logs.glob("*.jsonl"))
+        }
+        info: dict[str, Any] = {
+            "home": str(home.root.resolve()),
+            "config": str(home.config_file) if home.config_file.exists() else None,
+            "mode": session.mode.mode,
+            "liveEnabled": session.config.live.enabled,
+            "schemaVersion": version,
+            "logs": logs,
+            "runs": [
+                {
+                    "stage": run.stage,
+                    "mode": run.mode,
+                    "startedAt": run.started_at,
+                    "read": run.records_read,
+                    "written": run.records_written,
+                    "badLines": run.bad_lines,
+                    "exitStatus": run.exit_status,
+                }
+                for run in recent
+            ],
+        }
+        if json_output:
+            typer.echo(jsonio.dumps(info).decode())
+            return ExitStatus.OK
+        typer.echo(f"home      {info['home']}")
+        typer.echo(f"config    {info['config'] or '(none: defaults; `tk init` writes one)'}")
+        typer.echo(f"mode      {info['mode']}   live enabled: {info['liveEnabled']}")
+        typer.echo(f"database  schema v{version}")
+        for name, lines in logs.items():
+            typer.echo(f"log       {name}: {lines} lines")
+        for run in recent:
+            ended = "running" if run.exit_status is None else f"exit {run.exit_status}"
+            typer.echo(
+                f"run       {run.started_at}  {run.stage:<10} {run.mode or '-':<8} "
+                f"read {run.records_read}  wrote {run.records_written}  "
+                f"bad {run.bad_lines}  {ended}"
+            )
+        return ExitStatus.OK
+
+    guarded(PROG, common.verbosity, body)
+
+
+def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
+    run_app(app, argv, prog_name or PROG)

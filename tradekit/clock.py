@@ -1,0 +1,45 @@
+"""The clock: the system time, or a fixed `--now` for replays and golden tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an ISO-8601 time (a trailing Z or an offset; no offset means UTC) or epoch ms.
+
+    Always returns an aware UTC datetime. Raises ValueError with a readable message.
+    """
+    value = text.strip()
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a time: use ISO 8601 like 2026-11-20T10:00:00Z, or epoch milliseconds"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, to the second unless there are sub-seconds."""
+    text = moment.astimezone(UTC).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """`Clock()` reads the system time; `Clock(fixed)` always answers `fixed`."""
+
+    fixed: datetime | None = None
+
+    def now(self) -> datetime:
+        return self.fixed if self.fixed is not None else datetime.now(UTC)
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.fixed is not None

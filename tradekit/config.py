@@ -1,0 +1,61 @@
+"""The typed configuration (TK_HOME/config.toml). Unknown keys and bad values are errors
+that name the key and the file; a missing file means all defaults."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tradekit.errors import ConfigError
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LiveConfig(Section):
+    enabled: bool = False
+
+
+class Config(Section):
+    mode: Literal["dry-run", "paper"] | None = None
+    live: LiveConfig = LiveConfig()
+
+
+def _describe(exc: ValidationError, path: Path) -> str:
+    lines = []
+    for err in exc.errors(include_url=False):
+        key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{path}: {key}: unknown key")
+        elif err["type"] == "literal_error" and key == "mode" and err["input"] == "live":
+            lines.append(
+                f"{path}: mode: 'live' cannot be set in the config; pass --live on the "
+                "command line (and set [live] enabled = true)"
+            )
+        else:
+            lines.append(f"{path}: {key}: {err['msg']} (got {err['input']!r})")
+    return "\n".join(lines)
+
+
+def load_config(path: Path, *, required: bool = False) -> Config:
+    """Read and validate a config file. Missing and not required: the defaults."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(f"{path}: no such config file") from None
+        return Config()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None

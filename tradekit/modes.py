@@ -1,0 +1,47 @@
+"""Execution modes and the rule that live trading must be asked for three times."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tradekit.config import Config
+from tradekit.records import Mode
+
+CREDENTIAL_VARS = ("BITGET_API_KEY", "BITGET_API_SECRET", "BITGET_API_PASSPHRASE")
+
+
+def missing_credentials(environ: Mapping[str, str]) -> list[str]:
+    return [name for name in CREDENTIAL_VARS if not environ.get(name)]
+
+
+@dataclass(frozen=True)
+class ModeChoice:
+    mode: Mode
+    requested: Mode | None
+    #: Why the mode is not what was asked for (empty when it is).
+    reasons: tuple[str, ...] = ()
+
+
+def resolve_mode(
+    requested: Mode | None, config: Config, environ: Mapping[str, str], default: Mode
+) -> ModeChoice:
+    """The mode a run uses: the flag, else the config's `mode`, else the command's default.
+
+    Live needs the --live flag *and* `[live] enabled = true` *and* credentials; with anything
+    less the run falls back to dry-run and the choice says why.
+    """
+    if requested == "live":
+        refusals = []
+        if not config.live.enabled:
+            refusals.append("[live] enabled is false in the config")
+        missing = missing_credentials(environ)
+        if missing:
+            refusals.append("missing " + ", ".join(missing) + " in the environment")
+        if refusals:
+            reason = "live refused (" + "; ".join(refusals) + "): running dry-run"
+            return ModeChoice("dry-run", requested, (reason,))
+        return ModeChoice("live", requested)
+    if requested is not None:
+        return ModeChoice(requested, requested)
+    return ModeChoice(config.mode or default, None)

@@ -1,0 +1,57 @@
+"""Shared building blocks for every record: camelCase JSON, frozen values, exact numbers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic.alias_generators import to_camel
+
+
+def _to_decimal(value: Any) -> Any:
+    """Accept JSON numbers only: int and Decimal (from our lossless reader) or float.
+
+    Strings and booleans are refused so that a record means the same to us as to `jq`.
+    """
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        # repr() is the shortest text that reads back as the same float.
+        return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return value
+    raise ValueError(f"must be a number, not {type(value).__name__}")
+
+
+_number_schema = WithJsonSchema({"type": "number"})
+
+#: A price, size or amount of money: Decimal in Python, a finite JSON number on the wire.
+Num = Annotated[Decimal, BeforeValidator(_to_decimal), Field(allow_inf_nan=False), _number_schema]
+#: The same, but strictly greater than zero.
+PositiveNum = Annotated[
+    Decimal, BeforeValidator(_to_decimal), Field(gt=0, allow_inf_nan=False), _number_schema
+]
+
+
+class Record(BaseModel):
+    """Base for every record and block.
+
+    - JSON keys are camelCase (`cycleId`), Python attributes snake_case (`cycle_id`);
+    - records are immutable values: a stage builds a new block, it never edits one;
+    - fields nobody declared are kept, so users' own fields pass through every stage.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        extra="allow",
+        ser_json_inf_nan="strings",
+    )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The record as it is written: camelCase keys, unset optional fields left out."""
+        return self.model_dump(by_alias=True, exclude_none=True)

@@ -1,0 +1,134 @@
+"""TradePlan v1: the record every pipeline stage reads, extends with its block, and writes.
+
+The seed system's fields keep their names and meaning (`tradePlanVersion`, `cycleId`,
+`dryRun`, `plan{symbol, side, level, reason}`, `decision{blockedByNews, newsReason}`);
+everything tradekit adds is optional, so a plan written by the seed validates unchanged.
+Each stage owns one top-level block: tk-news-gate `decision`, tk-risk `risk`, tk-exec
+`execution`. A stage writes its block and passes every other field through untouched.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from tradekit.records.base import Num, Record
+
+Side = Literal["long", "short"]
+Action = Literal["open", "reduce", "close", "move_sl_to_be", "set_tp"]
+Mode = Literal["dry-run", "paper", "live"]
+
+
+class Source(Record):
+    """Where a plan came from: a strategy at a bar, or a Telegram channel message."""
+
+    kind: Literal["strategy", "telegram", "manual"] | None = None
+    strategy: str | None = None
+    timeframe: str | None = None
+    bar_time: datetime | None = None
+    channel: str | None = None
+    message_id: int | None = None
+
+
+class Entry(Record):
+    """How to enter: at market, or a limit order inside [low, high] (or at price)."""
+
+    type: Literal["market", "limit"] = "market"
+    price: Num | None = None
+    low: Num | None = None
+    high: Num | None = None
+
+
+class Plan(Record):
+    """What a strategy or a signal asks for. `plan: null` in the record means nothing to do.
+
+    Field *types* are checked here; whether the values make sense for the action (a side
+    for an open, a stop on the losing side, positive prices) is tk-risk's job, which
+    blocks the plan with a reason instead of dropping the line.
+    """
+
+    symbol: str | None = None
+    side: Side | None = None
+    level: str | None = Field(default=None, description="seed: strong | very-strong")
+    reason: str | None = None
+    action: Action | None = Field(default=None, description="absent means open")
+    source: Source | None = None
+    entry: Entry | None = None
+    stop_loss: Num | None = None
+    take_profits: list[Num] | None = None
+    leverage: int | None = Field(default=None, ge=1, le=125)
+    reduce_pct: Num | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    evidence: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+
+    @property
+    def effective_action(self) -> Action:
+        return self.action or "open"
+
+
+class Decision(Record):
+    """tk-news-gate's block (the seed's `decision`)."""
+
+    blocked_by_news: bool = False
+    news_reason: list[str] = Field(default_factory=list, description='"HH:MM title" items')
+
+
+class RiskBlock(Record):
+    """tk-risk's block: approved or not, every reason, and the sized order."""
+
+    approved: bool
+    reasons: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    quantity: Num | None = None
+    notional: Num | None = None
+    leverage: int | None = None
+    entry_price: Num | None = None
+    stop_loss: Num | None = None
+    take_profits: list[Num] | None = None
+    risk_amount: Num | None = Field(default=None, description="money lost if the stop fills")
+
+
+class OrderRef(Record):
+    """One order tk-exec sent, or would send in dry-run."""
+
+    role: str = Field(description="entry, sl, tp1, tp2, close, ...")
+    client_oid: str
+    exchange_id: str | None = None
+    side: Literal["buy", "sell"] | None = None
+    type: str | None = None
+    price: Num | None = None
+    trigger_price: Num | None = None
+    size: Num | None = None
+    reduce_only: bool | None = None
+    state: str | None = None
+
+
+ExecutionStatus = Literal["placed", "skipped", "duplicate", "rejected", "failed", "dry_run"]
+
+
+class ExecutionBlock(Record):
+    """tk-exec's block."""
+
+    mode: Mode
+    status: ExecutionStatus
+    reasons: list[str] = Field(default_factory=list)
+    idempotency_key: str | None = None
+    orders: list[OrderRef] = Field(default_factory=list)
+
+
+class TradePlan(Record):
+    """TradePlan v1. Identified by `tradePlanVersion: 1`."""
+
+    trade_plan_version: Literal[1]
+    cycle_id: str = Field(description="deterministic: strategy:symbol:timeframe:barClose")
+    dry_run: bool | None = None
+    plan: Plan | None = None
+    decision: Decision | None = None
+    risk: RiskBlock | None = None
+    execution: ExecutionBlock | None = None
+    context: dict[str, Any] | None = Field(
+        default=None, description="indicator values behind a null plan"
+    )

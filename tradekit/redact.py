@@ -1,0 +1,67 @@
+"""Keep secrets out of everything we write.
+
+Secrets come only from the environment. Every writer (stdout records, stderr messages,
+audit logs, the database) passes its bytes through one Redactor, which replaces the value
+of every secret-looking environment variable, in raw and JSON-escaped form.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+
+#: Environment variables whose values are secrets, whatever their length.
+KNOWN_SECRET_VARS = (
+    "BITGET_API_KEY",
+    "BITGET_API_SECRET",
+    "BITGET_API_PASSPHRASE",
+)
+#: Any other variable whose name ends like this is treated as a secret too.
+SECRET_NAME = re.compile(r"(^|_)(API_?KEY|KEY|SECRET|PASSPHRASE|PASSWORD|PASSWD|TOKEN)$", re.I)
+#: Shorter values of pattern-matched variables are too likely to be ordinary words.
+MIN_GUESSED_SECRET_LENGTH = 8
+MASK = "[redacted]"
+
+
+def secret_values(environ: Mapping[str, str]) -> list[str]:
+    found: set[str] = set()
+    for name, value in environ.items():
+        if not value:
+            continue
+        if name in KNOWN_SECRET_VARS or (
+            SECRET_NAME.search(name) and len(value) >= MIN_GUESSED_SECRET_LENGTH
+        ):
+            found.add(value)
+    # Longest first, so a secret that contains another is masked whole.
+    return sorted(found, key=len, reverse=True)
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        forms: dict[bytes, bytes] = {}
+        for secret in secrets:
+            escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
+            ascii_escaped = json.dumps(secret)[1:-1]
+            for form in {secret, escaped, ascii_escaped}:
+                forms[form.encode("utf-8")] = MASK.encode()
+        self._forms = sorted(forms, key=len, reverse=True)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Redactor:
+        return cls(secret_values(os.environ if environ is None else environ))
+
+    def __bool__(self) -> bool:
+        return bool(self._forms)
+
+    def bytes(self, data: bytes) -> bytes:
+        for form in self._forms:
+            if form in data:
+                data = data.replace(form, MASK.encode())
+        return data
+
+    def text(self, data: str) -> str:
+        if not self._forms:
+            return data
+        return self.bytes(data.encode("utf-8")).decode("utf-8")

@@ -1,0 +1,120 @@
+"""The loop every pipeline stage runs: read, validate, act, journal, write — line by line.
+
+A stage is a name, the record model it reads, and a `process` function that returns the
+record to write. The runner owns everything else, so every stage behaves the same: bad
+lines handled per --on-error, the audit entry appended before the record is written (with
+SIGINT/SIGTERM held back in between), stdout flushed per line, a broken pipe ending the
+run quietly, and the run recorded in the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic
+
+from tradekit.audit import AuditLog
+from tradekit.clock import Clock
+from tradekit.exitstatus import ExitStatus
+from tradekit.interrupts import deferred_interrupts
+from tradekit.modes import ModeChoice
+from tradekit.reporter import Reporter
+from tradekit.store import Store
+from tradekit.stream import (
+    Inputs,
+    Invalid,
+    JsonlWriter,
+    OnError,
+    Parsed,
+    R,
+    StreamTally,
+    parse_lines,
+    silence_stdout_after_broken_pipe,
+)
+
+
+@dataclass(frozen=True)
+class Stage(Generic[R]):
+    name: str
+    model: type[R]
+    #: Returns the record to write, or None for a stage that only consumes (tk-report).
+    process: Callable[[Parsed[R]], dict[str, Any] | None]
+    #: Which audit trail under logs/ gets this stage's output records (None: no trail).
+    audit_trail: str | None = "decisions"
+
+
+@dataclass
+class StageRun:
+    stage: Stage[Any]
+    clock: Clock
+    mode: ModeChoice
+    reporter: Reporter
+    writer: JsonlWriter
+    trail: AuditLog | None
+    errors: AuditLog
+    store: Store
+    on_error: OnError
+
+    def run(self, inputs: Inputs) -> tuple[ExitStatus, StreamTally]:
+        tally = StreamTally()
+        status = ExitStatus.OK
+        run_id = self.store.start_run(self.stage.name, self.mode.mode, self.clock.now())
+        try:
+            status = self._loop(inputs, tally)
+        finally:
+            self.store.finish_run(
+                run_id,
+                self.clock.now(),
+                read=tally.read,
+                written=tally.written,
+                bad=tally.invalid,
+                status=int(status),
+            )
+        return status, tally
+
+    def _loop(self, inputs: Inputs, tally: StreamTally) -> ExitStatus:
+        stage = self.stage
+        try:
+            for result in parse_lines(inputs.lines(), stage.model, stage.name):
+                tally.read += 1
+                if isinstance(result, Invalid):
+                    tally.invalid += 1
+                    self._bad_line(result)
+                    if self.on_error is OnError.FAIL:
+                        tally.stopped_at = result.line
+                        self.reporter.error(
+                            f"stopped at {result.line.where} (--on-error fail); "
+                            "lines after it were not read"
+                        )
+                        break
+                    continue
+                with deferred_interrupts():
+                    out = stage.process(result)
+                    if out is not None and self.trail is not None:
+                        self.trail.append(
+                            self.clock.now(),
+                            stage.name,
+                            out,
+                            mode=self.mode.mode,
+                            input=result.line.where,
+                        )
+                if out is None:
+                    continue
+                self.writer.write(out)
+                tally.written += 1
+        except BrokenPipeError:
+            silence_stdout_after_broken_pipe()
+            return ExitStatus.BROKEN_PIPE
+        return ExitStatus.BAD_INPUT if tally.invalid else ExitStatus.OK
+
+    def _bad_line(self, result: Invalid) -> None:
+        error = result.error.to_json_dict()
+        self.reporter.bad_line(result.error)
+        self.errors.append(self.clock.now(), self.stage.name, error, mode=self.mode.mode)
+        if self.on_error is OnError.EMIT:
+            self.writer.write(error)
+
+
+def passthrough(parsed: Parsed[Any]) -> dict[str, Any]:
+    """Write the record exactly as it was read (every field, known or not)."""
+    return parsed.raw

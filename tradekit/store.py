@@ -1,0 +1,176 @@
+"""The SQLite store: one database per TK_HOME, opened only through this module.
+
+WAL mode so readers never block the writer; `BEGIN IMMEDIATE` transactions and unique keys
+are what make overlapping cron runs safe. The schema is versioned with `PRAGMA
+user_version`: each entry of MIGRATIONS moves it up by one, inside one transaction.
+Anything written as JSON passes through the redactor first.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tradekit import jsonio
+from tradekit.clock import format_time
+from tradekit.errors import ConfigError, TryAgainLaterError
+from tradekit.redact import Redactor
+
+#: MIGRATIONS[i] takes the schema from version i to i + 1. Append only; never edit one.
+MIGRATIONS: tuple[str, ...] = (
+    # v1: command runs (what ran, when, how it ended) and system flags (kill switch, ...).
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        stage TEXT NOT NULL,
+        mode TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        records_read INTEGER,
+        records_written INTEGER,
+        bad_lines INTEGER,
+        exit_status INTEGER
+    );
+    CREATE INDEX runs_stage_started ON runs (stage, started_at);
+    CREATE TABLE flags (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+#: How long to wait for another process's write transaction before giving up (exit 75).
+BUSY_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    stage: str
+    mode: str | None
+    started_at: str
+    finished_at: str | None
+    records_read: int | None
+    records_written: int | None
+    bad_lines: int | None
+    exit_status: int | None
+
+
+class Store:
+    def __init__(
+        self, path: Path, redactor: Redactor | None = None, *, busy_timeout: float = BUSY_TIMEOUT_S
+    ):
+        self.path = path
+        self._redactor = redactor or Redactor()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.OperationalError as exc:
+            raise self._translate(exc) from None
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"{path}: not a usable tradekit database: {exc}") from None
+
+    def _translate(self, exc: sqlite3.OperationalError) -> Exception:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return TryAgainLaterError(f"{self.path}: database is busy ({exc}); try again")
+        return ConfigError(f"{self.path}: {exc}")
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        if self.schema_version == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            current = self.schema_version
+            if current > SCHEMA_VERSION:
+                raise ConfigError(
+                    f"{self.path}: database schema v{current} is newer than this tradekit "
+                    f"(v{SCHEMA_VERSION}); upgrade tradekit"
+                )
+            for version in range(current, SCHEMA_VERSION):
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the write lock up front (no upgrade deadlocks)."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._translate(exc) from None
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def to_json(self, value: Any) -> str:
+        return self._redactor.bytes(jsonio.dumps(value)).decode("utf-8")
+
+    # -- runs --------------------------------------------------------------------------
+
+    def start_run(self, stage: str, mode: str | None, started: datetime) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (stage, mode, started_at) VALUES (?, ?, ?)",
+                (stage, mode, format_time(started)),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def finish_run(
+        self, run_id: int, finished: datetime, *, read: int, written: int, bad: int, status: int
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished_at=?, records_read=?, records_written=?, "
+                "bad_lines=?, exit_status=? WHERE id=?",
+                (format_time(finished), read, written, bad, status, run_id),
+            )
+
+    def recent_runs(self, limit: int = 10) -> list[RunRow]:
+        rows = self.db.execute(
+            "SELECT id, stage, mode, started_at, finished_at, records_read, records_written, "
+            "bad_lines, exit_status FROM runs ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [RunRow(*row) for row in rows]
+
+    # -- flags -------------------------------------------------------------------------
+
+    def set_flag(self, key: str, value: Any, now: datetime) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO flags (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value, "
+                "updated_at=excluded.updated_at",
+                (key, self.to_json(value), format_time(now)),
+            )
+
+    def get_flag(self, key: str) -> Any:
+        row = self.db.execute("SELECT value FROM flags WHERE key=?", (key,)).fetchone()
+        return None if row is None else jsonio.loads(row[0])
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

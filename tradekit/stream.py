@@ -1,0 +1,206 @@
+"""JSON-lines streaming shared by every command.
+
+Reading: stdin or file arguments (`-` is stdin), lines numbered from 1 per source, blank
+lines skipped, each line parsed and validated on its own. A bad line never raises: it
+becomes an `ErrorRecord` naming the source, the line and the field, and the `--on-error`
+policy decides what happens next. Writing: one JSON line per record, flushed at once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Generic, TypeVar
+
+from pydantic import ValidationError
+
+from tradekit import jsonio
+from tradekit.errors import UsageError
+from tradekit.records import ErrorRecord, FieldProblem, Record
+from tradekit.redact import Redactor
+
+R = TypeVar("R", bound=Record)
+
+STDIN_NAME = "<stdin>"
+#: How much of an offending line an error record quotes.
+INPUT_EXCERPT = 200
+
+
+class OnError(StrEnum):
+    """What a stage does with a line it cannot read."""
+
+    #: Report it and stop; lines after it are not read.
+    FAIL = "fail"
+    #: Report it on stderr and go on with the next line.
+    SKIP = "skip"
+    #: Report it, write an error record on stdout in its place, and go on.
+    EMIT = "emit"
+
+
+@dataclass(frozen=True)
+class InputLine:
+    source: str
+    number: int
+    text: bytes
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}:{self.number}"
+
+
+@dataclass(frozen=True)
+class Parsed(Generic[R]):
+    line: InputLine
+    raw: dict[str, Any]
+    record: R
+
+
+@dataclass(frozen=True)
+class Invalid:
+    line: InputLine
+    error: ErrorRecord
+
+
+class Inputs:
+    """The input files of a command, opened up front so a missing file is a usage error
+    before anything is read or done."""
+
+    def __init__(self, names: Sequence[str], stdin: BinaryIO):
+        self._stack = ExitStack()
+        self.sources: list[tuple[str, IO[bytes]]] = []
+        for name in names or ["-"]:
+            if name == "-":
+                self.sources.append((STDIN_NAME, stdin))
+                continue
+            try:
+                handle = self._stack.enter_context(Path(name).open("rb"))  # noqa: SIM115
+            except OSError as exc:
+                self._stack.close()
+                raise UsageError(f"cannot read {name}: {exc.strerror}") from None
+            self.sources.append((name, handle))
+
+    def lines(self) -> Iterator[InputLine]:
+        for name, handle in self.sources:
+            for number, text in enumerate(handle, start=1):
+                stripped = text.strip()
+                if stripped:
+                    yield InputLine(name, number, stripped)
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> Inputs:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _excerpt(text: bytes) -> str:
+    decoded = text.decode("utf-8", errors="replace")
+    if len(decoded) <= INPUT_EXCERPT:
+        return decoded
+    return decoded[: INPUT_EXCERPT - 1] + "…"
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _problems(exc: ValidationError) -> list[FieldProblem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif err["type"] == "missing":
+            message = "required field is missing"
+        problems.append(FieldProblem(field=_dotted(err["loc"]) or None, error=message))
+    return problems
+
+
+def parse_line(line: InputLine, model: type[R], stage: str) -> Parsed[R] | Invalid:
+    """Parse and validate one line. Never raises for bad input."""
+
+    def invalid(error: str, problems: list[FieldProblem] | None = None) -> Invalid:
+        first = problems[0].field if problems else None
+        return Invalid(
+            line,
+            ErrorRecord(
+                stage=stage,
+                source=line.source,
+                line=line.number,
+                field=first,
+                error=error,
+                problems=problems or [],
+                input=_excerpt(line.text),
+            ),
+        )
+
+    try:
+        raw = jsonio.loads(line.text)
+    except jsonio.JsonError as exc:
+        return invalid(str(exc))
+    if not isinstance(raw, dict):
+        return invalid(f"a record must be a JSON object, not {type(raw).__name__}")
+    try:
+        record = model.model_validate(raw)
+    except ValidationError as exc:
+        problems = _problems(exc)
+        head = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return invalid(f"{head.field or 'record'}: {head.error}{more}", problems)
+    return Parsed(line, raw, record)
+
+
+def parse_lines(
+    lines: Iterable[InputLine], model: type[R], stage: str
+) -> Iterator[Parsed[R] | Invalid]:
+    for line in lines:
+        yield parse_line(line, model, stage)
+
+
+class JsonlWriter:
+    """Writes one JSON line per record and flushes it, so `tail -F | tk-…` streams."""
+
+    def __init__(self, stream: BinaryIO, redactor: Redactor, *, pretty: bool = False):
+        self._stream = stream
+        self._redactor = redactor
+        self._pretty = pretty
+        self.count = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        data = self._redactor.bytes(jsonio.dumps(record, pretty=self._pretty))
+        self._stream.write(data + b"\n")
+        self._stream.flush()
+        self.count += 1
+
+
+def silence_stdout_after_broken_pipe() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's final flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+@dataclass
+class StreamTally:
+    read: int = 0
+    written: int = 0
+    invalid: int = 0
+    stopped_at: InputLine | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+ProcessFn = Callable[[Parsed[R]], dict[str, Any]]
