@@ -22,11 +22,23 @@ def _reject_constant(name: str) -> Any:
     raise JsonError(f"{name} is not allowed: prices and sizes must be finite numbers")
 
 
-_decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+
+
+def _parse_int(text: str) -> int | Decimal:
+    # orjson writes integers up to 64 bits; a larger one is kept exact as a Decimal.
+    value = int(text)
+    return value if _INT_MIN <= value <= _INT_MAX else Decimal(text)
+
+
+_decoder = json.JSONDecoder(
+    parse_float=Decimal, parse_int=_parse_int, parse_constant=_reject_constant
+)
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse one JSON document; fractions become Decimal, integers stay int."""
+    """Parse one JSON document; fractions become Decimal, integers stay int (past 64 bits,
+    Decimal)."""
     if isinstance(text, bytes | bytearray):
         try:
             text = text.decode("utf-8")
@@ -38,11 +50,22 @@ def loads(text: str | bytes) -> Any:
         raise JsonError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
 
 
+#: Decimals within this many digits of the point are written without an exponent.
+_PLAIN_DIGITS = 30
+
+
+def _number_text(value: Decimal) -> str:
+    """Exact text of a finite Decimal: plain notation (0.00001, 100) unless it is huge/tiny."""
+    if -_PLAIN_DIGITS <= value.adjusted() <= _PLAIN_DIGITS:
+        return format(value, "f")
+    return str(value)
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise JsonError(f"{value} cannot be written: numbers must be finite")
-        return orjson.Fragment(str(value).encode("ascii"))
+        return orjson.Fragment(_number_text(value).encode("ascii"))
     if isinstance(value, set | frozenset):
         return sorted(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
@@ -57,4 +80,21 @@ def dumps(value: Any, *, pretty: bool = False) -> bytes:
     try:
         return orjson.dumps(value, default=_default, option=options)
     except orjson.JSONEncodeError as exc:
+        if "64-bit" not in str(exc):
+            raise JsonError(str(exc)) from None
+    try:  # rare: an integer past 64 bits somewhere; write it exactly as a Decimal
+        return orjson.dumps(_widen_ints(value), default=_default, option=options)
+    except orjson.JSONEncodeError as exc:
         raise JsonError(str(exc)) from None
+
+
+def _widen_ints(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
+        return Decimal(value)
+    if isinstance(value, dict):
+        return {key: _widen_ints(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_widen_ints(item) for item in value]
+    return value

@@ -118,7 +118,7 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
 def _problems(exc: ValidationError) -> list[FieldProblem]:
     problems = []
     for err in exc.errors(include_url=False):
-        message = err["msg"]
+        message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown field"
         elif err["type"] == "missing":

@@ -6,6 +6,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -126,14 +127,18 @@ def run_stream_stage(
     from tradekit.stream import Inputs, JsonlWriter
 
     def body() -> ExitStatus:
-        session = Session.open(prog, common, default_mode=default_mode)
-        home, reporter = session.home, session.reporter
-        with (
-            Inputs(stream.inputs, sys.stdin.buffer) as inputs,
-            AuditLog(home.log(stage.audit_trail or "decisions"), session.redactor) as trail,
-            AuditLog(home.log("errors"), session.redactor) as errors,
-            Store(home.db_file, session.redactor) as store,
-        ):
+        with ExitStack() as cleanup:
+            # Inputs first: a usage error must not leave anything behind.
+            inputs = cleanup.enter_context(Inputs(stream.inputs, sys.stdin.buffer))
+            session = Session.open(prog, common, default_mode=default_mode)
+            home, reporter = session.home, session.reporter
+            trail = None
+            if stage.audit_trail is not None:
+                trail = cleanup.enter_context(
+                    AuditLog(home.log(stage.audit_trail), session.redactor)
+                )
+            errors = cleanup.enter_context(AuditLog(home.log("errors"), session.redactor))
+            store = cleanup.enter_context(Store(home.db_file, session.redactor))
             if not stream.inputs and _stdin_is_terminal():
                 reporter.note("reading records from stdin; end with Ctrl-D")
             run = StageRun(

@@ -1,0 +1,49 @@
+"""Shared fixtures: a UTC timezone, a fixed clock, a fresh TK_HOME, and the golden flag."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+FIXED_NOW = "2026-11-20T10:00:00Z"
+SEED_PLAN = (
+    '{"tradePlanVersion":1,"cycleId":"1763632800000","dryRun":false,'
+    '"plan":{"symbol":"BTCUSDT","side":"long","level":"strong","reason":"v5 retest"},'
+    '"decision":{"blockedByNews":false,"newsReason":[]}}'
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite tests/golden/*/*/ expected files from the current output (review the diff!).",
+    )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def utc_timezone() -> None:
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh TK_HOME and a fixed clock for the test (also seen by subprocesses)."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("TK_HOME", str(path))
+    monkeypatch.setenv("TK_NOW", FIXED_NOW)
+    for name in ("TK_CONFIG", "BITGET_API_KEY", "BITGET_API_SECRET", "BITGET_API_PASSPHRASE"):
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
+def script(name: str) -> str:
+    """The installed console script `name` (tk-risk, ...) of this environment."""
+    return str(BIN / name)

@@ -1,0 +1,95 @@
+"""The shared reader: sources, line numbers, blank lines, error records."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from conftest import SEED_PLAN
+from tradekit.errors import UsageError
+from tradekit.records import TradePlan
+from tradekit.stream import INPUT_EXCERPT, Inputs, Invalid, JsonlWriter, Parsed, parse_lines
+from tradekit.redact import Redactor
+
+
+def test_reads_files_and_stdin_in_order_numbering_lines_per_source(tmp_path: Path) -> None:
+    first = tmp_path / "a.jsonl"
+    first.write_text(f"{SEED_PLAN}\n\n   \n{SEED_PLAN}\n")
+    stdin = io.BytesIO(f"\n{SEED_PLAN}\n".encode())
+    with Inputs([str(first), "-"], stdin) as inputs:
+        where = [line.where for line in inputs.lines()]
+    assert where == [f"{first}:1", f"{first}:4", "<stdin>:2"]
+
+
+def test_no_file_arguments_means_stdin() -> None:
+    with Inputs([], io.BytesIO(b"x\n")) as inputs:
+        assert [line.source for line in inputs.lines()] == ["<stdin>"]
+
+
+def test_a_missing_file_is_a_usage_error_before_anything_is_read(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text(SEED_PLAN + "\n")
+    with pytest.raises(UsageError, match="missing.jsonl"):
+        Inputs([str(good), str(tmp_path / "missing.jsonl")], io.BytesIO())
+
+
+def test_bad_lines_become_error_records_and_the_stream_goes_on() -> None:
+    text = "\n".join([SEED_PLAN, "{broken", '{"tradePlanVersion":1}', "[]", SEED_PLAN])
+    with Inputs([], io.BytesIO(text.encode())) as inputs:
+        results = list(parse_lines(inputs.lines(), TradePlan, "risk"))
+    assert [type(r).__name__ for r in results] == [
+        "Parsed",
+        "Invalid",
+        "Invalid",
+        "Invalid",
+        "Parsed",
+    ]
+    broken, missing, array = (r.error for r in results[1:4] if isinstance(r, Invalid))
+    assert (broken.line, broken.field) == (2, None)
+    assert broken.error.startswith("invalid JSON")
+    assert (missing.line, missing.field) == (3, "cycleId")
+    assert missing.error == "cycleId: required field is missing"
+    assert array.error == "a record must be a JSON object, not list"
+
+
+def test_nested_list_positions_are_named() -> None:
+    line = b'{"tradePlanVersion":1,"cycleId":"c","plan":{"takeProfits":[1,2,"x"]}}'
+    with Inputs([], io.BytesIO(line)) as inputs:
+        [result] = parse_lines(inputs.lines(), TradePlan, "risk")
+    assert isinstance(result, Invalid)
+    assert result.error.field == "plan.takeProfits[2]"
+
+
+def test_the_offending_text_is_cut_short() -> None:
+    line = b"x" * 5000
+    with Inputs([], io.BytesIO(line)) as inputs:
+        [result] = parse_lines(inputs.lines(), TradePlan, "risk")
+    assert isinstance(result, Invalid)
+    assert len(result.error.input) == INPUT_EXCERPT
+    assert result.error.input.endswith("…")
+
+
+def test_parsed_keeps_the_raw_object_for_pass_through() -> None:
+    line = SEED_PLAN[:-1] + ',"mine":{"k":[1,2.50]}}'
+    with Inputs([], io.BytesIO(line.encode())) as inputs:
+        [result] = parse_lines(inputs.lines(), TradePlan, "risk")
+    assert isinstance(result, Parsed)
+    out = io.BytesIO()
+    JsonlWriter(out, Redactor()).write(result.raw)
+    assert out.getvalue() == line.encode() + b"\n"
+
+
+def test_writer_flushes_every_line() -> None:
+    class Recorder(io.BytesIO):
+        flushes = 0
+
+        def flush(self) -> None:
+            self.flushes += 1
+
+    out = Recorder()
+    writer = JsonlWriter(out, Redactor())
+    writer.write({"a": 1})
+    writer.write({"a": 2})
+    assert out.flushes == 2 and out.getvalue() == b'{"a":1}\n{"a":2}\n'
