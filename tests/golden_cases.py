@@ -31,7 +31,7 @@ class Case:
         return f"{self.command}/{self.path.name}"
 
     @property
-    def module(self):  # noqa: ANN201
+    def module(self):
         name = self.command.removeprefix("tk-").replace("-", "_")
         return importlib.import_module(f"tradekit.cli.{name}")
 

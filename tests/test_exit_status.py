@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import typer
-
 from conftest import SEED_PLAN, script
+
 from tradekit.cli.base import guarded
 from tradekit.errors import ExchangeUnavailableError, TryAgainLaterError
 from tradekit.exitstatus import ExitStatus
@@ -19,7 +19,9 @@ from tradekit.store import Store
 
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        args, input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_documented_statuses_are_exactly_the_enum() -> None:
@@ -73,7 +75,7 @@ def test_config(home: Path) -> None:
     assert result.stdout == ""
 
 
-def _raises(error: Exception):  # noqa: ANN202
+def _raises(error: Exception):
     def body() -> ExitStatus:
         raise error
 
@@ -172,6 +174,7 @@ def test_broken_pipe(home: Path) -> None:
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
     assert result.stdout == SEED_PLAN + "\n"
     assert "status=141" in result.stderr

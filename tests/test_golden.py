@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXED_NOW
 from golden_cases import Case, discover
 from typer.testing import CliRunner
-
-from conftest import FIXED_NOW
 
 CASES = discover()
 

@@ -6,11 +6,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, SEED_PLAN
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from conftest import ROOT, SEED_PLAN
 from tradekit import jsonio, schemas
 from tradekit.records import (
     RECORD_KINDS,

@@ -6,12 +6,12 @@ import io
 from pathlib import Path
 
 import pytest
-
 from conftest import SEED_PLAN
+
 from tradekit.errors import UsageError
 from tradekit.records import TradePlan
-from tradekit.stream import INPUT_EXCERPT, Inputs, Invalid, JsonlWriter, Parsed, parse_lines
 from tradekit.redact import Redactor
+from tradekit.stream import INPUT_EXCERPT, Inputs, Invalid, JsonlWriter, Parsed, parse_lines
 
 
 def test_reads_files_and_stdin_in_order_numbering_lines_per_source(tmp_path: Path) -> None:
@@ -31,7 +31,7 @@ def test_no_file_arguments_means_stdin() -> None:
 def test_a_missing_file_is_a_usage_error_before_anything_is_read(tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl"
     good.write_text(SEED_PLAN + "\n")
-    with pytest.raises(UsageError, match="missing.jsonl"):
+    with pytest.raises(UsageError, match=r"missing\.jsonl"):
         Inputs([str(good), str(tmp_path / "missing.jsonl")], io.BytesIO())
 
 

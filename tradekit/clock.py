@@ -26,7 +26,12 @@ def parse_time(text: str) -> datetime:
 
 
 def format_time(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z, to the second unless there are sub-seconds."""
+    """ISO 8601 in UTC with a Z, to the second unless there are sub-seconds.
+
+    A naive datetime is taken as UTC (as the JSON writer does), never as local time.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     text = moment.astimezone(UTC).isoformat()
     return text.replace("+00:00", "Z")
 

@@ -38,14 +38,19 @@ def secret_values(environ: Mapping[str, str]) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+def _escape(text: str, *, ascii_only: bool) -> str:
+    return json.dumps(text, ensure_ascii=ascii_only)[1:-1]
+
+
 class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        forms: dict[bytes, bytes] = {}
-        for secret in secrets:
-            escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
-            ascii_escaped = json.dumps(secret)[1:-1]
-            for form in {secret, escaped, ascii_escaped}:
-                forms[form.encode("utf-8")] = MASK.encode()
+        forms: set[bytes] = set()
+        for secret in filter(None, secrets):
+            # The secret as written raw, inside a JSON string, and inside a JSON string
+            # that is itself inside a JSON string (an error record quoting a bad line).
+            once = {secret, _escape(secret, ascii_only=False), _escape(secret, ascii_only=True)}
+            twice = {_escape(form, ascii_only=a) for form in once for a in (False, True)}
+            forms |= {form.encode("utf-8") for form in once | twice}
         self._forms = sorted(forms, key=len, reverse=True)
 
     @classmethod

@@ -75,7 +75,8 @@ class StageRun:
     def _loop(self, inputs: Inputs, tally: StreamTally) -> ExitStatus:
         stage = self.stage
         try:
-            for result in parse_lines(inputs.lines(), stage.model, stage.name):
+            lines = inputs.lines()
+            for result in parse_lines(lines, stage.model, stage.name, self.writer.redactor):
                 tally.read += 1
                 if isinstance(result, Invalid):
                     tally.invalid += 1

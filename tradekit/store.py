@@ -71,14 +71,22 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"{path}: cannot open the database: {exc}") from None
+        try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.OperationalError as exc:
+            self.db.close()
             raise self._translate(exc) from None
         except sqlite3.DatabaseError as exc:
+            self.db.close()
             raise ConfigError(f"{path}: not a usable tradekit database: {exc}") from None
+        except BaseException:
+            self.db.close()
+            raise
 
     def _translate(self, exc: sqlite3.OperationalError) -> Exception:
         if "locked" in str(exc) or "busy" in str(exc):

@@ -127,8 +127,14 @@ def _problems(exc: ValidationError) -> list[FieldProblem]:
     return problems
 
 
-def parse_line(line: InputLine, model: type[R], stage: str) -> Parsed[R] | Invalid:
-    """Parse and validate one line. Never raises for bad input."""
+def parse_line(
+    line: InputLine, model: type[R], stage: str, redactor: Redactor | None = None
+) -> Parsed[R] | Invalid:
+    """Parse and validate one line. Never raises for bad input.
+
+    The excerpt of a bad line is redacted *before* it is cut short or escaped again, so
+    no secret (whole or in part) can reach an error record.
+    """
 
     def invalid(error: str, problems: list[FieldProblem] | None = None) -> Invalid:
         first = problems[0].field if problems else None
@@ -141,7 +147,7 @@ def parse_line(line: InputLine, model: type[R], stage: str) -> Parsed[R] | Inval
                 field=first,
                 error=error,
                 problems=problems or [],
-                input=_excerpt(line.text),
+                input=_excerpt(redactor.bytes(line.text) if redactor else line.text),
             ),
         )
 
@@ -162,10 +168,10 @@ def parse_line(line: InputLine, model: type[R], stage: str) -> Parsed[R] | Inval
 
 
 def parse_lines(
-    lines: Iterable[InputLine], model: type[R], stage: str
+    lines: Iterable[InputLine], model: type[R], stage: str, redactor: Redactor | None = None
 ) -> Iterator[Parsed[R] | Invalid]:
     for line in lines:
-        yield parse_line(line, model, stage)
+        yield parse_line(line, model, stage, redactor)
 
 
 class JsonlWriter:
@@ -173,12 +179,12 @@ class JsonlWriter:
 
     def __init__(self, stream: BinaryIO, redactor: Redactor, *, pretty: bool = False):
         self._stream = stream
-        self._redactor = redactor
+        self.redactor = redactor
         self._pretty = pretty
         self.count = 0
 
     def write(self, record: dict[str, Any]) -> None:
-        data = self._redactor.bytes(jsonio.dumps(record, pretty=self._pretty))
+        data = self.redactor.bytes(jsonio.dumps(record, pretty=self._pretty))
         self._stream.write(data + b"\n")
         self._stream.flush()
         self.count += 1

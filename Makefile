@@ -1,0 +1,36 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   create .venv, install, run the main pipeline on bundled data in paper mode
+#   make test   create .venv with the dev extra, lint, run the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench schemas clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bin/tk-demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/startup.py
+
+schemas: $(STAMP)
+	$(BIN)/tk schema --write schemas
+
+clean:
+	rm -rf $(VENV) memory/demo .pytest_cache .ruff_cache

@@ -1,0 +1,237 @@
+"""The command family: tk dispatch, help kept in sync with the README, init/schema/status,
+config errors and the live-mode rule."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import FIXED_NOW, ROOT, SEED_PLAN, script
+from typer.testing import CliRunner
+
+from tradekit.cli import init as init_cmd
+from tradekit.cli import schema as schema_cmd
+from tradekit.cli import status as status_cmd
+from tradekit.cli.main import COMMANDS, _module
+from tradekit.config import Config, LiveConfig, load_config
+from tradekit.errors import ConfigError
+from tradekit.exitstatus import ExitStatus
+from tradekit.modes import resolve_mode
+
+README = (ROOT / "README.md").read_text()
+STAGES = ["signal", "news-gate", "parse-tg", "risk", "exec", "guard", "report"]
+CREDS = {
+    "BITGET_API_KEY": "k" * 12,
+    "BITGET_API_SECRET": "s" * 12,
+    "BITGET_API_PASSPHRASE": "p" * 12,
+}
+
+
+def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, input=stdin, capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def readme_table(heading: str) -> dict[str, str]:
+    section = README.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (`.+?`(?:, `.+?`)?) \| (.*) \|$", section, re.M)
+    return {key: value for key, value in rows}
+
+
+def test_readme_command_table_matches_each_commands_summary() -> None:
+    table = readme_table("Commands")
+    expected = {}
+    for name in COMMANDS:
+        key = f"`tk-{name}`" if name in STAGES else f"`tk {name}`"
+        expected[key] = _module(name).SUMMARY
+    assert table == expected
+
+
+def test_readme_common_options_appear_in_every_stage_help() -> None:
+    options = [
+        opt
+        for key in readme_table("Common options")
+        for opt in re.findall(r"(--[a-z-]+|-[vq]\b)", key)
+    ]
+    assert "--home" in options and "--on-error" in options and "-v" in options
+    runner = CliRunner()
+    for name in STAGES:
+        result = runner.invoke(_module(name).app, ["--help"])
+        assert result.exit_code == 0
+        for option in options:
+            assert option in result.stdout, f"tk-{name} --help lacks {option}"
+
+
+def test_readme_exit_status_table_matches_the_enum() -> None:
+    rows = re.findall(r"^\| (\d+) \| ([A-Z_]+) \|", README, re.M)
+    assert {int(code): name for code, name in rows} == {s.value: s.name for s in ExitStatus}
+
+
+@pytest.mark.parametrize("name", STAGES)
+def test_tk_subcommand_and_console_script_show_the_same_options(name: str) -> None:
+    umbrella = run(script("tk"), name, "--help")
+    direct = run(script(f"tk-{name}"), "--help")
+    assert umbrella.returncode == direct.returncode == 0
+    assert umbrella.stdout.replace(f"Usage: tk {name} ", f"Usage: tk-{name} ") == direct.stdout
+
+
+def test_tk_subcommand_runs_the_same_stage(home: Path) -> None:
+    assert run(script("tk"), "risk", stdin=SEED_PLAN + "\n").stdout == SEED_PLAN + "\n"
+
+
+def test_tk_lists_every_command_and_suggests_on_typos() -> None:
+    listing = run(script("tk"), "--help")
+    assert listing.returncode == 0
+    for name in COMMANDS:
+        assert f"  {name} " in listing.stdout
+    typo = run(script("tk"), "rsik")
+    assert typo.returncode == ExitStatus.USAGE
+    assert (
+        typo.stderr
+        == "tk: error: no such command 'rsik'. Did you mean `tk risk`? See `tk --help`.\n"
+    )
+    assert run(script("tk")).returncode == ExitStatus.USAGE
+
+
+def test_version_everywhere() -> None:
+    from tradekit import __version__
+
+    assert run(script("tk"), "--version").stdout == f"tk (tradekit) {__version__}\n"
+    assert run(script("tk-exec"), "--version").stdout == f"tk-exec (tradekit) {__version__}\n"
+
+
+def test_help_says_which_stages_are_not_built_yet() -> None:
+    for name in ("signal", "news-gate", "parse-tg", "risk", "exec", "guard"):
+        assert "not built yet" in run(script(f"tk-{name}"), "--help").stdout
+
+
+def test_init_writes_the_annotated_config_and_never_overwrites(home: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(init_cmd.app, [])
+    assert first.exit_code == 0
+    config = home / "config.toml"
+    assert config.read_text() == (ROOT / "examples" / "config.toml").read_text()
+    assert load_config(config) == Config()  # the template is valid and all defaults
+    assert sorted(p.name for p in home.iterdir()) == [
+        "config.toml",
+        "data",
+        "logs",
+        "report",
+        "tradekit.db",
+    ]
+    config.write_text("mode = 'paper'\n")
+    second = runner.invoke(init_cmd.app, [])
+    assert "kept (exists; --force to overwrite)" in second.stdout
+    assert config.read_text() == "mode = 'paper'\n"
+    runner.invoke(init_cmd.app, ["--force"])
+    assert config.read_text() == (ROOT / "examples" / "config.toml").read_text()
+
+
+def test_schema_check_fails_on_drift_and_write_fixes_it(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(schema_cmd.app, ["--check", str(tmp_path)]).exit_code == ExitStatus.ERROR
+    assert runner.invoke(schema_cmd.app, ["--write", str(tmp_path)]).exit_code == 0
+    assert runner.invoke(schema_cmd.app, ["--check", str(tmp_path)]).exit_code == 0
+    printed = runner.invoke(schema_cmd.app, ["error"])
+    assert printed.stdout_bytes == (ROOT / "schemas" / "error.schema.json").read_bytes()
+    assert runner.invoke(schema_cmd.app, ["nope"]).exit_code == ExitStatus.USAGE
+
+
+def test_status_reports_runs_and_logs(home: Path) -> None:
+    run(script("tk-risk"), "--on-error", "skip", stdin=f"{SEED_PLAN}\nbad\n")
+    result = CliRunner().invoke(status_cmd.app, ["--json"])
+    assert result.exit_code == 0
+    info = json.loads(result.stdout)
+    assert info["mode"] == "dry-run" and info["schemaVersion"] == 1
+    assert info["logs"] == {"decisions.jsonl": 1, "errors.jsonl": 1}
+    [last] = info["runs"]
+    assert (last["stage"], last["read"], last["written"], last["badLines"], last["exitStatus"]) == (
+        "risk",
+        2,
+        1,
+        1,
+        65,
+    )
+    assert last["startedAt"] == FIXED_NOW
+
+
+# -- config ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("mode = 'paper'\nmdoe = 1\n", "mdoe: unknown key"),
+        ("mode = 'fast'\n", "mode: Input should be 'dry-run' or 'paper' (got 'fast')"),
+        ("mode = 'live'\n", "mode: 'live' cannot be set in the config; pass --live"),
+        ("[live]\nenabled = 'yes please'\n", "live.enabled: Input should be a valid boolean"),
+        ("mode = \n", "not valid TOML"),
+    ],
+)
+def test_config_errors_name_the_key_and_the_file(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert str(exc.value).startswith(f"{path}: ")
+    assert message in str(exc.value)
+
+
+def test_missing_config_means_defaults_unless_named(tmp_path: Path) -> None:
+    assert load_config(tmp_path / "none.toml") == Config()
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "none.toml", required=True)
+
+
+def test_explicit_config_option_is_used_and_must_exist(home: Path, tmp_path: Path) -> None:
+    result = run(script("tk"), "status", "--config", str(tmp_path / "x.toml"))
+    assert result.returncode == ExitStatus.CONFIG
+    other = tmp_path / "paper.toml"
+    other.write_text("mode = 'paper'\n")
+    assert "mode      paper" in run(script("tk"), "status", "--config", str(other)).stdout
+
+
+# -- modes ----------------------------------------------------------------------------
+
+
+def test_mode_comes_from_the_flag_then_the_config_then_the_command() -> None:
+    paper_config = Config(mode="paper")
+    assert resolve_mode(None, Config(), {}, "dry-run").mode == "dry-run"
+    assert resolve_mode(None, paper_config, {}, "dry-run").mode == "paper"
+    assert resolve_mode("dry-run", paper_config, {}, "paper").mode == "dry-run"
+
+
+@pytest.mark.parametrize(
+    ("enabled", "env", "expected", "reason"),
+    [
+        (False, {}, "dry-run", "[live] enabled is false in the config; missing BITGET_API_KEY"),
+        (True, {}, "dry-run", "missing BITGET_API_KEY, BITGET_API_SECRET, BITGET_API_PASSPHRASE"),
+        (False, CREDS, "dry-run", "[live] enabled is false in the config"),
+        (True, {**CREDS, "BITGET_API_PASSPHRASE": ""}, "dry-run", "missing BITGET_API_PASSPHRASE"),
+        (True, CREDS, "live", None),
+    ],
+)
+def test_live_needs_the_flag_the_config_and_credentials(
+    enabled: bool, env: dict[str, str], expected: str, reason: str | None
+) -> None:
+    choice = resolve_mode("live", Config(live=LiveConfig(enabled=enabled)), env, "dry-run")
+    assert choice.mode == expected
+    if reason is None:
+        assert choice.reasons == ()
+    else:
+        assert reason in choice.reasons[0] and choice.reasons[0].endswith("running dry-run")
+
+
+def test_config_alone_never_goes_live() -> None:
+    choice = resolve_mode(None, Config(live=LiveConfig(enabled=True)), CREDS, "dry-run")
+    assert choice.mode == "dry-run"
+
+
+def test_mode_flags_are_exclusive(home: Path) -> None:
+    result = run(script("tk-exec"), "--paper", "--live")
+    assert result.returncode == ExitStatus.USAGE
+    assert "choose one of --dry-run, --paper, --live" in result.stderr
