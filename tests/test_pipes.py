@@ -1,0 +1,97 @@
+"""Real shell pipes, as a trader would type them (csvkit style)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import BIN, ROOT, SEED_PLAN
+
+ENV_PATH = f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+
+
+def sh(command: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "PATH": ENV_PATH},
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq not installed (.ci/run installs it)")
+def test_seed_plan_keeps_every_field_through_risk_exec_and_jq(home: Path) -> None:
+    result = sh(f"echo '{SEED_PLAN}' | tk-risk | tk-exec --dry-run | jq .")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == json.loads(SEED_PLAN)
+    assert result.stdout.startswith("{\n  ")  # jq really parsed and pretty-printed it
+
+
+def test_four_stage_pipe_passes_every_record_and_user_fields(home: Path) -> None:
+    result = sh(
+        "tk-signal examples/plans.jsonl | tk-news-gate | jq -c '.mine = \"added\"' "
+        "| tk-risk | tk-exec --paper"
+        if shutil.which("jq")
+        else "tk-signal examples/plans.jsonl | tk-news-gate | tk-risk | tk-exec --paper"
+    )
+    assert result.returncode == 0, result.stderr
+    expected = [json.loads(line) for line in (ROOT / "examples" / "plans.jsonl").open()]
+    if shutil.which("jq"):
+        expected = [{**record, "mine": "added"} for record in expected]
+    assert [json.loads(line) for line in result.stdout.splitlines()] == expected
+    audit = [json.loads(line) for line in (home / "logs" / "decisions.jsonl").open()]
+    stages = [entry["stage"] for entry in audit]
+    assert stages.count("signal") == stages.count("risk") == stages.count("exec") == 4
+    assert {entry["mode"] for entry in audit if entry["stage"] == "exec"} == {"paper"}
+
+
+def test_acceptance_bad_line_with_skip(home: Path) -> None:
+    result = sh(f"printf '%s\\nnot json\\n' '{SEED_PLAN}' | tk-risk --on-error skip")
+    assert result.returncode == 65
+    assert result.stdout == SEED_PLAN + "\n"
+    assert "<stdin>:2:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_bad_line_mid_pipe_fails_only_its_stage(home: Path) -> None:
+    result = sh(
+        f"printf '%s\\nnope\\n%s\\n' '{SEED_PLAN}' '{SEED_PLAN}' "
+        '| tk-news-gate | tk-risk | tk-exec; echo "statuses ${PIPESTATUS[*]}" >&2'
+    )
+    assert "statuses 0 65 0 0" in result.stderr
+    assert result.stdout.count("\n") == 2
+
+
+def test_records_stream_line_by_line(home: Path) -> None:
+    """A record comes out before the next one goes in (tail -F | tk-risk works)."""
+    proc = subprocess.Popen(
+        [str(BIN / "tk-news-gate")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    for _ in range(3):
+        proc.stdin.write(SEED_PLAN + "\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == SEED_PLAN + "\n"
+    proc.stdin.close()
+    assert proc.wait(timeout=30) == 0
+
+
+def test_tk_cycle_runs_a_cycle_and_refuses_to_overlap(home: Path) -> None:
+    ok = sh("bin/tk-cycle --paper examples/plans.jsonl")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.count("\n") == 4
+    home.mkdir(exist_ok=True)
+    held = sh(f"flock {home}/cycle.lock bin/tk-cycle --paper examples/plans.jsonl")
+    assert held.returncode == 75
+    assert "another cycle is still running" in held.stderr

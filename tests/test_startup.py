@@ -1,0 +1,81 @@
+"""Start-up is part of the product: stages that do not talk to an exchange never import
+ccxt (nor rich/numpy unless they print to a terminal). Checked in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SEED_PLAN
+
+HEAVY = ("ccxt", "rich", "numpy", "aiohttp", "requests")
+PROBE = """
+import json, sys
+sys.argv = ["{prog}", *{args!r}]
+from tradekit.cli.{module} import main
+try:
+    main()
+except SystemExit as exc:
+    status = exc.code
+loaded = [name for name in {heavy!r} if name in sys.modules]
+sys.stderr.write("PROBE " + json.dumps({{"status": status, "loaded": loaded}}) + "\\n")
+"""
+
+
+def probe(module: str, prog: str, args: list[str], stdin: str, home: Path) -> dict:
+    code = PROBE.format(prog=prog, args=args, module=module, heavy=HEAVY)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={"TK_HOME": str(home), "PATH": "/usr/bin:/bin"},
+    )
+    line = [ln for ln in result.stderr.splitlines() if ln.startswith("PROBE ")][-1]
+    return json.loads(line.removeprefix("PROBE "))
+
+
+STAGE_INPUTS = {
+    "signal": SEED_PLAN,
+    "news_gate": SEED_PLAN,
+    "risk": SEED_PLAN,
+    "exec": SEED_PLAN,
+    "report": SEED_PLAN,
+    "parse_tg": '{"record":"telegram_message","channel":"c","messageId":1,'
+    '"date":"2026-11-20T10:00:00Z"}',
+    "guard": '{"record":"guard_event","ts":"2026-11-20T10:00:00Z","kind":"hold"}',
+}
+
+
+@pytest.mark.parametrize("module", sorted(STAGE_INPUTS))
+def test_a_record_through_a_stage_imports_nothing_heavy(module: str, tmp_path: Path) -> None:
+    outcome = probe(module, f"tk-{module}", [], STAGE_INPUTS[module] + "\n", tmp_path)
+    assert outcome == {"status": 0, "loaded": []}
+
+
+@pytest.mark.parametrize("module", ["risk", "exec", "init", "status"])
+def test_help_imports_nothing_heavy(module: str, tmp_path: Path) -> None:
+    outcome = probe(module, f"tk-{module}", ["--help"], "", tmp_path)
+    assert outcome == {"status": 0, "loaded": []}
+
+
+def test_the_probe_can_see_a_heavy_import(tmp_path: Path) -> None:
+    """Guard against a probe that always passes: rich is loaded when a report goes to a tty."""
+    code = PROBE.format(prog="x", args=[], module="risk", heavy=HEAVY).replace(
+        "from tradekit.cli.risk import main",
+        "import rich.console\nfrom tradekit.cli.risk import main",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        input="",
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"TK_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert '"loaded": ["rich"]' in result.stderr
