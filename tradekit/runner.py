@@ -21,16 +21,24 @@ from tradekit.modes import ModeChoice
 from tradekit.reporter import Reporter
 from tradekit.store import Store
 from tradekit.stream import (
+    InputLine,
     Inputs,
     Invalid,
     JsonlWriter,
     OnError,
     Parsed,
     R,
-    StreamTally,
     parse_lines,
     silence_stdout_after_broken_pipe,
 )
+
+
+@dataclass
+class StreamTally:
+    read: int = 0
+    written: int = 0
+    invalid: int = 0
+    stopped_at: InputLine | None = None
 
 
 @dataclass(frozen=True)

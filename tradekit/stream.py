@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Generic, TypeVar
@@ -198,15 +198,3 @@ def silence_stdout_after_broken_pipe() -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass
-
-
-@dataclass
-class StreamTally:
-    read: int = 0
-    written: int = 0
-    invalid: int = 0
-    stopped_at: InputLine | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-
-
-ProcessFn = Callable[[Parsed[R]], dict[str, Any]]
