@@ -75,6 +75,15 @@ def test_config(home: Path) -> None:
     assert result.stdout == ""
 
 
+def test_config_when_home_is_not_a_directory(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    result = run(script("tk-risk"), "--home", str(not_a_dir), stdin=SEED_PLAN + "\n")
+    assert result.returncode == ExitStatus.CONFIG
+    assert result.stderr.startswith(f"tk-risk: error: TK_HOME {not_a_dir}: cannot use it as")
+    assert result.stdout == ""
+
+
 def _raises(error: Exception):
     def body() -> ExitStatus:
         raise error

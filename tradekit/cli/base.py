@@ -14,7 +14,7 @@ import typer
 
 from tradekit.clock import Clock
 from tradekit.config import Config, load_config
-from tradekit.errors import TradekitError
+from tradekit.errors import ConfigError, TradekitError
 from tradekit.exitstatus import ExitStatus
 from tradekit.home import Home
 from tradekit.interrupts import terminate_as_interrupt
@@ -63,6 +63,14 @@ class Session:
         redactor = Redactor.from_env(env)
         reporter = Reporter(sys.stderr, prog, verbosity=common.verbosity, redactor=redactor)
         home = Home(common.home)
+        try:
+            created = home.ensure()
+        except OSError as exc:
+            raise ConfigError(
+                f"TK_HOME {home.root}: cannot use it as a directory: {exc.strerror}"
+            ) from None
+        if created and announce_new_home:
+            reporter.note(f"created {home.root}/ (run `tk init` for an annotated config)")
         if common.config_file is not None:
             config = load_config(common.config_file, required=True)
         else:
@@ -70,8 +78,6 @@ class Session:
         mode = resolve_mode(common.requested_mode, config, env, default_mode)
         for reason in mode.reasons:
             reporter.warning(reason)
-        if home.ensure() and announce_new_home:
-            reporter.note(f"created {home.root}/ (run `tk init` for an annotated config)")
         return cls(prog, home, config, Clock(common.now), mode, redactor, reporter)
 
 
