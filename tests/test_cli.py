@@ -208,10 +208,22 @@ def test_mode_comes_from_the_flag_then_the_config_then_the_command() -> None:
 @pytest.mark.parametrize(
     ("enabled", "env", "expected", "reason"),
     [
-        (False, {}, "dry-run", "[live] enabled is false in the config; missing BITGET_API_KEY"),
-        (True, {}, "dry-run", "missing BITGET_API_KEY, BITGET_API_SECRET, BITGET_API_PASSPHRASE"),
+        (
+            False,
+            {},
+            "dry-run",
+            "[live] enabled is false in the config; missing or unusable BITGET_API_KEY",
+        ),
+        (
+            True,
+            {},
+            "dry-run",
+            "missing or unusable BITGET_API_KEY, BITGET_API_SECRET, BITGET_API_PASSPHRASE",
+        ),
         (False, CREDS, "dry-run", "[live] enabled is false in the config"),
-        (True, {**CREDS, "BITGET_API_PASSPHRASE": ""}, "dry-run", "missing BITGET_API_PASSPHRASE"),
+        (True, {**CREDS, "BITGET_API_PASSPHRASE": ""}, "dry-run", "unusable BITGET_API_PASSPHRASE"),
+        (True, {**CREDS, "BITGET_API_KEY": "   "}, "dry-run", "unusable BITGET_API_KEY"),
+        (True, {**CREDS, "BITGET_API_SECRET": "short"}, "dry-run", "unusable BITGET_API_SECRET"),
         (True, CREDS, "live", None),
     ],
 )
@@ -235,3 +247,25 @@ def test_mode_flags_are_exclusive(home: Path) -> None:
     result = run(script("tk-exec"), "--paper", "--live")
     assert result.returncode == ExitStatus.USAGE
     assert "choose one of --dry-run, --paper, --live" in result.stderr
+
+
+@pytest.mark.parametrize("value", ['"yes"', "1", '"true"', '"on"'])
+def test_live_switch_accepts_only_a_real_boolean(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f"[live]\nenabled = {value}\n")
+    with pytest.raises(ConfigError, match=r"live\.enabled: Input should be a valid boolean"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1763632800", "too small for epoch milliseconds (seconds? use 1763632800000)"),
+        ("99999999999999999999", "out of range for epoch milliseconds"),
+        ("garbage", "is not a time"),
+    ],
+)
+def test_bad_now_is_a_usage_error_without_traceback(home: Path, value: str, message: str) -> None:
+    result = run(script("tk-risk"), "--now", value)
+    assert result.returncode == ExitStatus.USAGE
+    assert message in result.stderr and "Traceback" not in result.stderr

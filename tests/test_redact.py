@@ -75,15 +75,19 @@ def test_longest_secret_is_masked_whole(order: int) -> None:
 
 
 def test_secret_values_longest_first() -> None:
-    env = {"BITGET_API_KEY": "ab", "BITGET_API_SECRET": "abcd", "BITGET_API_PASSPHRASE": "abc"}
-    assert secret_values(env) == ["abcd", "abc", "ab"]
-
-
-def test_from_env_known_vars_any_length_and_guessed_names_when_long() -> None:
     env = {
-        "BITGET_API_KEY": "k1",  # known: masked whatever the length
-        "BITGET_API_SECRET": "s9",
-        "BITGET_API_PASSPHRASE": "pp3",
+        "BITGET_API_KEY": "abcdef",
+        "BITGET_API_SECRET": "abcdefgh",
+        "BITGET_API_PASSPHRASE": "abcdefg",
+    }
+    assert secret_values(env) == ["abcdefgh", "abcdefg", "abcdef"]
+
+
+def test_from_env_known_vars_from_6_chars_and_guessed_names_from_8() -> None:
+    env = {
+        "BITGET_API_KEY": "k1-abc",  # known: masked from 6 characters
+        "BITGET_API_SECRET": "s9-abc",
+        "BITGET_API_PASSPHRASE": "pp3",  # too short to mask without corrupting text
         "FOO_TOKEN": "12345678",  # guessed, 8 chars: a secret
         "BAR_TOKEN": "1234567",  # guessed, 7 chars: too short to be sure
         "MY_PASSWORD": "correct-horse",
@@ -97,16 +101,15 @@ def test_from_env_known_vars_any_length_and_guessed_names_when_long() -> None:
         "EMPTY_SECRET": "",
     }
     assert set(secret_values(env)) == {
-        "k1",
-        "s9",
-        "pp3",
+        "k1-abc",
+        "s9-abc",
         "12345678",
         "correct-horse",
         "sk-abcdefgh",
         "ghp_abcdefgh",
     }
     redactor = Redactor.from_env(env)
-    assert redactor.text("k1 / s9 / pp3") == "[redacted] / [redacted] / [redacted]"
+    assert redactor.text("k1-abc / s9-abc / pp3") == "[redacted] / [redacted] / pp3"
     assert redactor.text("t=12345678") == "t=[redacted]"
     assert redactor.text("b=1234567") == "b=1234567"
     assert redactor.text("/usr/local/bin:/usr/bin:/bin") == "/usr/local/bin:/usr/bin:/bin"
@@ -264,3 +267,15 @@ def test_tk_risk_does_not_leak_part_of_a_secret_cut_by_the_excerpt(tmp_path: Pat
     outputs = {"stdout": result.stdout, "stderr": result.stderr, **_written_files(home)}
     for where, data in outputs.items():
         assert prefix not in data, f"all but the last character of the secret is in {where}"
+
+
+def test_short_or_blank_credentials_never_corrupt_records(tmp_path: Path) -> None:
+    """A 4-letter passphrase like "long" cannot be masked without mangling every long plan:
+    it is not treated as a secret (and live mode refuses it as unusable)."""
+    home = tmp_path / "home"
+    plan = '{"tradePlanVersion":1,"cycleId":"17636328000","plan":{"side":"long"}}'
+    env = {"BITGET_API_PASSPHRASE": "long", "BITGET_API_KEY": "0", "BITGET_API_SECRET": " "}
+    result = _run_risk(home, plan + "\n", env)
+    assert result.returncode == 0
+    assert result.stdout == plan.encode() + b"\n"
+    assert b"[redacted]" not in result.stderr

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+#: Epoch ms below this (1973-03-03) are almost surely seconds typed by mistake.
+EPOCH_MS_MIN = 10**11
+
 
 def parse_time(text: str) -> datetime:
     """Parse an ISO-8601 time (a trailing Z or an offset; no offset means UTC) or epoch ms.
@@ -13,7 +16,15 @@ def parse_time(text: str) -> datetime:
     """
     value = text.strip()
     if value.isdigit():
-        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+        millis = int(value)
+        if millis < EPOCH_MS_MIN:
+            raise ValueError(
+                f"{text!r} is too small for epoch milliseconds (seconds? use {value}000)"
+            )
+        try:
+            return datetime.fromtimestamp(millis / 1000, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"{text!r} is out of range for epoch milliseconds") from None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

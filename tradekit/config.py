@@ -13,7 +13,8 @@ from tradekit.errors import ConfigError
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: TOML has real booleans and numbers; "yes", 1 or "true" must not switch live on.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class LiveConfig(Section):

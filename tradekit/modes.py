@@ -7,12 +7,16 @@ from dataclasses import dataclass
 
 from tradekit.config import Config
 from tradekit.records import Mode
+from tradekit.redact import MIN_SECRET_LENGTH
 
 CREDENTIAL_VARS = ("BITGET_API_KEY", "BITGET_API_SECRET", "BITGET_API_PASSPHRASE")
 
 
 def missing_credentials(environ: Mapping[str, str]) -> list[str]:
-    return [name for name in CREDENTIAL_VARS if not environ.get(name)]
+    """Credentials that are absent, blank, or too short to be real (and to be masked)."""
+    return [
+        name for name in CREDENTIAL_VARS if len(environ.get(name, "").strip()) < MIN_SECRET_LENGTH
+    ]
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ def resolve_mode(
             refusals.append("[live] enabled is false in the config")
         missing = missing_credentials(environ)
         if missing:
-            refusals.append("missing " + ", ".join(missing) + " in the environment")
+            refusals.append("missing or unusable " + ", ".join(missing) + " in the environment")
         if refusals:
             reason = "live refused (" + "; ".join(refusals) + "): running dry-run"
             return ModeChoice("dry-run", requested, (reason,))

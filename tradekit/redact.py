@@ -20,7 +20,10 @@ KNOWN_SECRET_VARS = (
 )
 #: Any other variable whose name ends like this is treated as a secret too.
 SECRET_NAME = re.compile(r"(^|_)(API_?KEY|KEY|SECRET|PASSPHRASE|PASSWORD|PASSWD|TOKEN)$", re.I)
-#: Shorter values of pattern-matched variables are too likely to be ordinary words.
+#: Values shorter than this cannot be masked without corrupting ordinary text ("long",
+#: "0", " "): they are not treated as secrets, and live mode refuses such credentials.
+MIN_SECRET_LENGTH = 6
+#: Pattern-matched variables (FOO_TOKEN) must be longer still to count.
 MIN_GUESSED_SECRET_LENGTH = 8
 MASK = "[redacted]"
 
@@ -28,7 +31,7 @@ MASK = "[redacted]"
 def secret_values(environ: Mapping[str, str]) -> list[str]:
     found: set[str] = set()
     for name, value in environ.items():
-        if not value:
+        if len(value.strip()) < MIN_SECRET_LENGTH:
             continue
         if name in KNOWN_SECRET_VARS or (
             SECRET_NAME.search(name) and len(value) >= MIN_GUESSED_SECRET_LENGTH
@@ -45,7 +48,9 @@ def _escape(text: str, *, ascii_only: bool) -> str:
 class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         forms: set[bytes] = set()
-        for secret in filter(None, secrets):
+        for secret in secrets:
+            if len(secret.strip()) < MIN_SECRET_LENGTH:
+                continue
             # The secret as written raw, inside a JSON string, and inside a JSON string
             # that is itself inside a JSON string (an error record quoting a bad line).
             once = {secret, _escape(secret, ascii_only=False), _escape(secret, ascii_only=True)}
