@@ -159,6 +159,22 @@ def test_status_reports_runs_and_logs(home: Path) -> None:
     assert last["startedAt"] == FIXED_NOW
 
 
+def test_status_never_creates_a_home(home: Path) -> None:
+    result = run(script("tk"), "status")
+    assert result.returncode == ExitStatus.CONFIG
+    assert result.stderr == f"tk status: error: no TK_HOME at {home} (create one with `tk init`)\n"
+    assert not home.exists()
+
+
+def test_bare_tk_prints_usage_on_stderr_and_options_first_get_a_hint() -> None:
+    bare = run(script("tk"))
+    assert (bare.returncode, bare.stdout) == (ExitStatus.USAGE, "")
+    assert bare.stderr.startswith("Usage: tk COMMAND")
+    early = run(script("tk"), "--home", "/tmp", "risk")
+    assert early.returncode == ExitStatus.USAGE
+    assert "options go after the command: tk COMMAND --home" in early.stderr
+
+
 # -- config ---------------------------------------------------------------------------
 
 
@@ -188,6 +204,7 @@ def test_missing_config_means_defaults_unless_named(tmp_path: Path) -> None:
 
 
 def test_explicit_config_option_is_used_and_must_exist(home: Path, tmp_path: Path) -> None:
+    home.mkdir()
     result = run(script("tk"), "status", "--config", str(tmp_path / "x.toml"))
     assert result.returncode == ExitStatus.CONFIG
     other = tmp_path / "paper.toml"

@@ -95,3 +95,29 @@ def test_tk_cycle_runs_a_cycle_and_refuses_to_overlap(home: Path) -> None:
     held = sh(f"flock {home}/cycle.lock bin/tk-cycle --paper examples/plans.jsonl")
     assert held.returncode == 75
     assert "another cycle is still running" in held.stderr
+
+
+def test_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "keep.txt").write_text("x")
+    result = sh(f"TK_DEMO_HOME={precious} bin/tk-demo")
+    assert result.returncode == 2
+    assert "was not made by the demo; refusing to wipe it" in result.stderr
+    assert (precious / "keep.txt").read_text() == "x"
+
+
+def test_report_reads_the_audit_log_one_stage_at_a_time(home: Path) -> None:
+    sh("tk-signal examples/plans.jsonl | tk-risk | tk-exec --paper")
+    log = home / "logs" / "decisions.jsonl"
+    by_exec = sh(f"tk-report --json {log}")
+    by_risk = sh(f"tk-report --json --stage risk {log}")
+    assert by_exec.returncode == by_risk.returncode == 0
+    assert json.loads(by_exec.stdout)["records"] == 4  # not 12: one stage's entries
+    assert json.loads(by_risk.stdout) == json.loads(by_exec.stdout)
+
+
+def test_signal_explains_that_strategies_are_not_built_yet(home: Path) -> None:
+    result = sh("tk-signal v5")
+    assert result.returncode == 2
+    assert "'v5' looks like a strategy, but strategy evaluation is not built yet" in result.stderr

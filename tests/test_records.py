@@ -92,6 +92,21 @@ def test_wrong_types_are_rejected_naming_the_field(plan: dict, field: str) -> No
     assert exc.value.errors()[0]["loc"][0] == field
 
 
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        ('{"tradePlanVersion":true,"cycleId":"c"}', "tradePlanVersion"),
+        ('{"tradePlanVersion":1.0,"cycleId":"c"}', "tradePlanVersion"),
+        ('{"tradePlanVersion":1,"cycleId":""}', "cycleId"),
+        ('{"tradePlanVersion":1,"cycleId":"c","plan":{"symbol":"btc usdt"}}', "plan"),
+    ],
+)
+def test_record_identity_is_strict(record: str, field: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        TradePlan.model_validate(jsonio.loads(record))
+    assert exc.value.errors()[0]["loc"][0] == field
+
+
 def test_semantics_are_left_to_risk_not_to_the_record() -> None:
     # A negative price or a missing side is a valid *record*: tk-risk blocks it with a reason.
     plan = Plan.model_validate({"stopLoss": -5, "takeProfits": [3, 1]})

@@ -23,6 +23,12 @@ def test_reads_files_and_stdin_in_order_numbering_lines_per_source(tmp_path: Pat
     assert where == [f"{first}:1", f"{first}:4", "<stdin>:2"]
 
 
+def test_a_byte_order_mark_at_the_start_is_ignored() -> None:
+    with Inputs([], io.BytesIO(b"\xef\xbb\xbf" + SEED_PLAN.encode())) as inputs:
+        [result] = parse_lines(inputs.lines(), TradePlan, "risk")
+    assert isinstance(result, Parsed)
+
+
 def test_no_file_arguments_means_stdin() -> None:
     with Inputs([], io.BytesIO(b"x\n")) as inputs:
         assert [line.source for line in inputs.lines()] == ["<stdin>"]

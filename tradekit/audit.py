@@ -18,6 +18,11 @@ from tradekit.clock import format_time
 from tradekit.redact import Redactor
 
 
+def is_entry(obj: dict[str, Any]) -> bool:
+    """Whether a JSON object is an audit entry (rather than a bare record)."""
+    return isinstance(obj.get("record"), dict) and "stage" in obj and "ts" in obj
+
+
 class AuditLog:
     def __init__(self, path: Path, redactor: Redactor | None = None, *, durable: bool = False):
         self.path = path

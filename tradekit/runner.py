@@ -28,6 +28,7 @@ from tradekit.stream import (
     OnError,
     Parsed,
     R,
+    Selector,
     parse_lines,
     silence_stdout_after_broken_pipe,
 )
@@ -49,6 +50,8 @@ class Stage(Generic[R]):
     process: Callable[[Parsed[R]], dict[str, Any] | None]
     #: Which audit trail under logs/ gets this stage's output records (None: no trail).
     audit_trail: str | None = "decisions"
+    #: Optionally picks the record out of each input object (e.g. from an audit entry).
+    select: Selector | None = None
 
 
 @dataclass
@@ -84,7 +87,8 @@ class StageRun:
         stage = self.stage
         try:
             lines = inputs.lines()
-            for result in parse_lines(lines, stage.model, stage.name, self.writer.redactor):
+            redactor = self.writer.redactor
+            for result in parse_lines(lines, stage.model, stage.name, redactor, stage.select):
                 tally.read += 1
                 if isinstance(result, Invalid):
                     tally.invalid += 1

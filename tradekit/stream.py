@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,6 +27,7 @@ from tradekit.redact import Redactor
 R = TypeVar("R", bound=Record)
 
 STDIN_NAME = "<stdin>"
+UTF8_BOM = b"\xef\xbb\xbf"
 #: How much of an offending line an error record quotes.
 INPUT_EXCERPT = 200
 
@@ -87,6 +88,8 @@ class Inputs:
     def lines(self) -> Iterator[InputLine]:
         for name, handle in self.sources:
             for number, text in enumerate(handle, start=1):
+                if number == 1:
+                    text = text.removeprefix(UTF8_BOM)  # noqa: PLW2901 - as the editor wrote it
                 stripped = text.strip()
                 if stripped:
                     yield InputLine(name, number, stripped)
@@ -127,9 +130,17 @@ def _problems(exc: ValidationError) -> list[FieldProblem]:
     return problems
 
 
+#: Picks the record out of a line's JSON object; None means the line is not for us.
+Selector = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
 def parse_line(
-    line: InputLine, model: type[R], stage: str, redactor: Redactor | None = None
-) -> Parsed[R] | Invalid:
+    line: InputLine,
+    model: type[R],
+    stage: str,
+    redactor: Redactor | None = None,
+    select: Selector | None = None,
+) -> Parsed[R] | Invalid | None:
     """Parse and validate one line. Never raises for bad input.
 
     The excerpt of a bad line is redacted *before* it is cut short or escaped again, so
@@ -157,6 +168,11 @@ def parse_line(
         return invalid(str(exc))
     if not isinstance(raw, dict):
         return invalid(f"a record must be a JSON object, not {type(raw).__name__}")
+    if select is not None:
+        selected = select(raw)
+        if selected is None:
+            return None
+        raw = selected
     try:
         record = model.model_validate(raw)
     except ValidationError as exc:
@@ -168,10 +184,16 @@ def parse_line(
 
 
 def parse_lines(
-    lines: Iterable[InputLine], model: type[R], stage: str, redactor: Redactor | None = None
+    lines: Iterable[InputLine],
+    model: type[R],
+    stage: str,
+    redactor: Redactor | None = None,
+    select: Selector | None = None,
 ) -> Iterator[Parsed[R] | Invalid]:
     for line in lines:
-        yield parse_line(line, model, stage, redactor)
+        result = parse_line(line, model, stage, redactor, select)
+        if result is not None:
+            yield result
 
 
 class JsonlWriter:

@@ -58,11 +58,14 @@ class Session:
         default_mode: Mode = "dry-run",
         environ: dict[str, str] | None = None,
         announce_new_home: bool = True,
+        create_home: bool = True,
     ) -> Session:
         env = dict(os.environ) if environ is None else environ
         redactor = Redactor.from_env(env)
         reporter = Reporter(sys.stderr, prog, verbosity=common.verbosity, redactor=redactor)
         home = Home(common.home)
+        if not create_home and not home.exists():
+            raise ConfigError(f"no TK_HOME at {home.root} (create one with `tk init`)")
         try:
             created = home.ensure()
         except OSError as exc:

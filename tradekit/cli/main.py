@@ -63,12 +63,21 @@ def main(argv: list[str] | None = None) -> NoReturn:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] in COMMANDS:
         _module(args[0]).main(args[1:], prog_name=f"tk {args[0]}")
-    if not args or args[0] in ("-h", "--help", "help"):
+    if not args:
+        sys.stderr.write(usage())
+        raise SystemExit(ExitStatus.USAGE)
+    if args[0] in ("-h", "--help", "help"):
         sys.stdout.write(usage())
-        raise SystemExit(ExitStatus.OK if args else ExitStatus.USAGE)
+        raise SystemExit(ExitStatus.OK)
     if args[0] == "--version":
         sys.stdout.write(f"tk (tradekit) {__version__}\n")
         raise SystemExit(ExitStatus.OK)
+    if args[0].startswith("-") and any(arg in COMMANDS for arg in args):
+        sys.stderr.write(
+            f"tk: error: options go after the command: tk COMMAND {args[0]} ... "
+            "(see `tk COMMAND --help`)\n"
+        )
+        raise SystemExit(ExitStatus.USAGE)
     close = difflib.get_close_matches(args[0], COMMANDS, n=1)
     hint = f" Did you mean `tk {close[0]}`?" if close else ""
     sys.stderr.write(f"tk: error: no such command {args[0]!r}.{hint} See `tk --help`.\n")

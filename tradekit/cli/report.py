@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from tradekit import jsonio
+from tradekit.audit import is_entry
 from tradekit.cli.base import Session, new_app, run_app, run_stream_stage
 from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
 from tradekit.records import TradePlan
@@ -19,10 +20,12 @@ HELP = f"""{SUMMARY}
 
 Reads TradePlan v1 records (the output of any stage, typically the end of a pipe) and
 prints how many had a plan, were blocked by news, approved or blocked by risk, and how
-each was executed. The K-line decision page is not built yet.
+each was executed. It also reads the audit log, counting the entries of one stage
+(--stage, default exec). The K-line decision page is not built yet.
 
 \b
     tk-signal examples/plans.jsonl | tk-risk | tk-exec --paper | tk-report
+    tk-report memory/logs/decisions.jsonl --stage risk
 """
 
 app = new_app(HELP)
@@ -37,6 +40,12 @@ def report(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON object.")
     ] = False,
+    stage_name: Annotated[
+        str,
+        typer.Option(
+            "--stage", metavar="STAGE", help="From audit-log input, count this stage's entries."
+        ),
+    ] = "exec",
 ) -> None:
     summary = PipelineSummary()
 
@@ -51,7 +60,12 @@ def report(
             sys.stdout.write(summary.to_text())
         sys.stdout.flush()
 
-    stage = Stage("report", TradePlan, count, audit_trail=None)
+    def select(raw: dict[str, Any]) -> dict[str, Any] | None:
+        if not is_entry(raw):
+            return raw
+        return raw["record"] if raw["stage"] == stage_name else None
+
+    stage = Stage("report", TradePlan, count, audit_trail=None, select=select)
     run_stream_stage(PROG, common, stream, stage, finish=show)
 
 

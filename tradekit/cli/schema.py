@@ -39,10 +39,16 @@ def schema(
 ) -> None:
     def body() -> ExitStatus:
         if write is not None:
-            for path in schemas.write_all(write):
+            try:
+                written = schemas.write_all(write)
+            except OSError as exc:
+                raise UsageError(f"cannot write schemas to {write}: {exc.strerror}") from None
+            for path in written:
                 typer.echo(f"wrote {path}")
             return ExitStatus.OK
         if check is not None:
+            if not check.is_dir():
+                raise UsageError(f"{check}: no such directory")
             stale = schemas.drifted(check)
             for kind_name in stale:
                 typer.echo(

@@ -25,7 +25,7 @@ def status(
     json_output: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     def body() -> ExitStatus:
-        session = Session.open(PROG, common)
+        session = Session.open(PROG, common, create_home=False)
         home = session.home
         with Store(home.db_file, session.redactor) as store:
             recent = store.recent_runs(runs)

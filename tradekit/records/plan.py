@@ -10,9 +10,9 @@ Each stage owns one top-level block: tk-news-gate `decision`, tk-risk `risk`, tk
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from tradekit.records.base import Num, Record
 
@@ -49,7 +49,7 @@ class Plan(Record):
     blocks the plan with a reason instead of dropping the line.
     """
 
-    symbol: str | None = None
+    symbol: str | None = Field(default=None, pattern=r"^\S+$", description="e.g. BTCUSDT")
     side: Side | None = None
     level: str | None = Field(default=None, description="seed: strong | very-strong")
     reason: str | None = None
@@ -119,11 +119,20 @@ class ExecutionBlock(Record):
     orders: list[OrderRef] = Field(default_factory=list)
 
 
+def _integer_only(value: Any) -> Any:
+    # true and 1.0 equal 1 in Python; the record format says the integer 1.
+    if type(value) is not int:
+        raise ValueError("must be the integer 1")
+    return value
+
+
 class TradePlan(Record):
     """TradePlan v1. Identified by `tradePlanVersion: 1`."""
 
-    trade_plan_version: Literal[1]
-    cycle_id: str = Field(description="deterministic: strategy:symbol:timeframe:barClose")
+    trade_plan_version: Annotated[Literal[1], BeforeValidator(_integer_only)]
+    cycle_id: str = Field(
+        min_length=1, description="deterministic: strategy:symbol:timeframe:barClose"
+    )
     dry_run: bool | None = None
     plan: Plan | None = None
     decision: Decision | None = None
