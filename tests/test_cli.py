@@ -127,8 +127,10 @@ def test_init_writes_the_annotated_config_and_never_overwrites(home: Path) -> No
     second = runner.invoke(init_cmd.app, [])
     assert "kept (exists; --force to overwrite)" in second.stdout
     assert config.read_text() == "mode = 'paper'\n"
-    runner.invoke(init_cmd.app, ["--force"])
+    forced = runner.invoke(init_cmd.app, ["--force"])
+    assert "written (the old one is in config.toml.bak)" in forced.stdout
     assert config.read_text() == (ROOT / "examples" / "config.toml").read_text()
+    assert (home / "config.toml.bak").read_text() == "mode = 'paper'\n"
 
 
 def test_schema_check_fails_on_drift_and_write_fixes_it(tmp_path: Path) -> None:

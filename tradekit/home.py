@@ -57,10 +57,17 @@ class Home:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         return created
 
+    @property
+    def config_backup(self) -> Path:
+        return self.root / "config.toml.bak"
+
     def write_config_template(self, *, force: bool = False) -> bool:
-        """Write the annotated config.toml; never overwrites unless forced."""
-        if self.config_file.exists() and not force:
-            return False
+        """Write the annotated config.toml; never overwrites unless forced, and then the old
+        file is kept as config.toml.bak."""
+        if self.config_file.exists():
+            if not force:
+                return False
+            self.config_backup.write_bytes(self.config_file.read_bytes())
         tmp = self.config_file.with_suffix(".toml.tmp")
         tmp.write_text(config_template(), encoding="utf-8")
         tmp.replace(self.config_file)

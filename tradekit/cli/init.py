@@ -23,15 +23,24 @@ app = new_app(HELP)
 @common_options
 def init(
     common: CommonOptions,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite config.toml.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Overwrite config.toml (keeping it as config.toml.bak)."),
+    ] = False,
 ) -> None:
     def body() -> ExitStatus:
         session = Session.open(PROG, common, announce_new_home=False)
         home = session.home
+        existed = home.config_file.exists()
         wrote = home.write_config_template(force=force)
         with Store(home.db_file, session.redactor) as store:
             version = store.schema_version
-        config_state = "written" if wrote else "kept (exists; --force to overwrite)"
+        if not wrote:
+            config_state = "kept (exists; --force to overwrite)"
+        elif existed:
+            config_state = f"written (the old one is in {home.config_backup.name})"
+        else:
+            config_state = "written"
         typer.echo(f"home      {home.root.resolve()}")
         typer.echo(f"config    {home.config_file}  {config_state}")
         typer.echo(f"database  {home.db_file}  schema v{version}")
