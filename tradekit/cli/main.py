@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "exec": "exec",
     "guard": "guard",
     "report": "report",
+    "data": "data",
     "init": "init",
     "schema": "schema",
     "status": "status",

@@ -1,0 +1,152 @@
+"""tk data: import, list and export the candles tk-signal reads (TK_HOME/data)."""
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tradekit import jsonio
+from tradekit.cli.base import Session, guarded, new_app, run_app
+from tradekit.cli.options import CommonOptions, common_options
+from tradekit.clock import format_time, parse_time
+from tradekit.errors import UsageError
+from tradekit.exitstatus import ExitStatus
+
+PROG = "tk data"
+SUMMARY = "Import, list and export the candles that tk-signal reads (TK_HOME/data)."
+HELP = f"""{SUMMARY}
+
+Candles are checked on the way in: rows out of order, duplicates, bars off the
+timeframe grid, NaN, zero or negative prices are refused with the file and line;
+gaps are stored but reported, and `tk data ls` shows them.
+"""
+
+app = new_app(HELP)
+_FILE_NAME = re.compile(r"^(?P<symbol>[A-Z0-9]+)-(?P<tf>\d+[mhdw])\b")
+
+
+def _ms(value: str | None, option: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(parse_time(value).timestamp() * 1000)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def _store(session: Session):
+    from tradekit.market.store import CandleStore
+
+    return CandleStore(session.home.data)
+
+
+@app.command("import", help="Add a CSV file (ts,open,high,low,close,volume; ts in ms UTC).")
+@common_options
+def import_(
+    common: CommonOptions,
+    file: Annotated[Path, typer.Argument(help="CSV file, e.g. BTCUSDT-1h-binance.csv")],
+    symbol: Annotated[
+        str | None, typer.Option("--symbol", help="Default: from the file name (BTCUSDT-1h-...).")
+    ] = None,
+    timeframe: Annotated[
+        str | None, typer.Option("--timeframe", help="Default: from the file name.")
+    ] = None,
+) -> None:
+    def body() -> ExitStatus:
+        from tradekit.market.candles import read_csv
+
+        named = _FILE_NAME.match(file.name)
+        sym = symbol or (named and named.group("symbol"))
+        tf = timeframe or (named and named.group("tf"))
+        if not sym or not tf:
+            raise UsageError(
+                f"cannot tell the symbol and timeframe from {file.name!r}: "
+                "pass --symbol and --timeframe"
+            )
+        session = Session.open(PROG, common)
+        candles = read_csv(file, sym, tf)
+        added, total = _store(session).merge(candles)
+        stored = _store(session).load(sym, tf)
+        from tradekit.market.candles import check
+
+        problems = check(stored.rows, stored.step)
+        first, last = int(stored.ts[0]), int(stored.ts[-1])
+        typer.echo(
+            f"{sym} {tf}: {len(candles)} rows read, {added} new, {total} stored "
+            f"({_when(first)} .. {_when(last)}), {len(problems.gaps)} gap(s), "
+            f"{problems.missing_bars} missing bar(s)"
+        )
+        for gap in problems.gaps[:5]:
+            session.reporter.warning(f"gap after {_when(gap.after_ts)}: {gap.missing} bar(s)")
+        return ExitStatus.OK
+
+    guarded(PROG, common.verbosity, body)
+
+
+@app.command("ls", help="List stored series: range, rows, gaps.")
+@common_options
+def list_(
+    common: CommonOptions,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON line per series.")] = False,
+) -> None:
+    def body() -> ExitStatus:
+        from tradekit.market.candles import check
+
+        session = Session.open(PROG, common)
+        store = _store(session)
+        for sym, tf in store.series():
+            candles = store.load(sym, tf)
+            problems = check(candles.rows, candles.step)
+            info = {
+                "symbol": sym,
+                "timeframe": tf,
+                "rows": len(candles),
+                "first": _when(int(candles.ts[0])) if len(candles) else None,
+                "last": _when(int(candles.ts[-1])) if len(candles) else None,
+                "gaps": len(problems.gaps),
+                "missingBars": problems.missing_bars,
+            }
+            if json_output:
+                sys.stdout.buffer.write(jsonio.dumps(info) + b"\n")
+            else:
+                typer.echo(
+                    f"{sym:<10} {tf:>4} {info['rows']:>8} rows  {info['first']} .. "
+                    f"{info['last']}  gaps {info['gaps']} ({info['missingBars']} bars)"
+                )
+        return ExitStatus.OK
+
+    guarded(PROG, common.verbosity, body)
+
+
+@app.command("export", help="Write a stored series as CSV on stdout.")
+@common_options
+def export(
+    common: CommonOptions,
+    symbol: Annotated[str, typer.Argument(help="e.g. BTCUSDT")],
+    timeframe: Annotated[str, typer.Argument(help="e.g. 1h; resampled if not stored")],
+    since: Annotated[str | None, typer.Option("--since", help="First bar open time.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Stop before this time.")] = None,
+) -> None:
+    def body() -> ExitStatus:
+        session = Session.open(PROG, common)
+        candles = _store(session).load_or_resample(symbol, timeframe)
+        candles = candles.between(_ms(since, "--since"), _ms(until, "--until"))
+        out = sys.stdout
+        out.write("ts,open,high,low,close,volume\n")
+        for row in candles.rows.tolist():
+            out.write(f"{row[0]},{row[1]!r},{row[2]!r},{row[3]!r},{row[4]!r},{row[5]!r}\n")
+        return ExitStatus.OK
+
+    guarded(PROG, common.verbosity, body)
+
+
+def _when(ms: int) -> str:
+    from datetime import UTC, datetime
+
+    return format_time(datetime.fromtimestamp(ms / 1000, tz=UTC))
+
+
+def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
+    run_app(app, argv, prog_name or PROG)

@@ -1,0 +1,1 @@
+"""Market data: candles, their validation, the local store and resampling."""
