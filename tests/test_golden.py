@@ -49,5 +49,5 @@ def test_golden(case: Case, tmp_path: Path, request: pytest.FixtureRequest) -> N
 def test_every_command_has_golden_cases() -> None:
     from tradekit.cli.main import COMMANDS
 
-    stages = {"tk-" + name for name in COMMANDS if name not in ("init", "schema", "status")}
+    stages = {"tk-" + name for name in COMMANDS if name not in ("init", "schema", "status", "data")}
     assert stages <= {case.command for case in CASES}
