@@ -1,0 +1,25 @@
+"""Strategy plug-ins. Each module defines STRATEGY: a Strategy (see base.py).
+
+Modules are imported only when their strategy is used, so `tk-signal --list` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from tradekit.errors import UsageError
+
+#: name -> (module, one-line description)
+REGISTRY: dict[str, tuple[str, str]] = {
+    "v5": (
+        "tradekit.strategies.v5",
+        "4h EMA/ADX bias; 1h Donchian breakout retest, or EMA20 re-entry (production)",
+    ),
+}
+
+
+def load(name: str):
+    if name not in REGISTRY:
+        known = ", ".join(REGISTRY)
+        raise UsageError(f"unknown strategy {name!r}; one of: {known} (tk-signal --list)")
+    return importlib.import_module(REGISTRY[name][0]).STRATEGY
