@@ -4,7 +4,8 @@ Measures wall time (median and min over N runs, in milliseconds) of:
 
 1. `CMD --help` for every stage command (tk-signal ... tk-report);
 2. pushing ONE valid record of the stage's input kind through it (stdin -> stdout);
-3. the pipe `tk-signal examples/plans.jsonl | tk-news-gate | tk-risk | tk-exec --dry-run`
+3. the pipe `tk-signal v5 --data examples/BTCUSDT-1h.csv | tk-news-gate | tk-risk | tk-exec`
+   and `tk-signal v5 --replay` over the bundled candles (bars per second, start-up included)
    run through `bash -c`, next to `python -c pass` as the interpreter floor;
 4. whether `ccxt` is imported by tk-risk handling one record (`python -X importtime`);
    it must not be, and the script exits 1 if it is.
@@ -39,7 +40,7 @@ TELEGRAM = (
 GUARD = '{"record":"guard_event","ts":"2026-11-20T09:00:00Z","kind":"hold","symbol":"BTCUSDT"}\n'
 #: stage command -> one valid line of its input kind
 STAGES = {
-    "tk-signal": PLAN,
+    "tk-signal": "",
     "tk-news-gate": PLAN,
     "tk-parse-tg": TELEGRAM,
     "tk-risk": PLAN,
@@ -47,7 +48,9 @@ STAGES = {
     "tk-guard": GUARD,
     "tk-report": PLAN,
 }
-PIPE = "tk-signal examples/plans.jsonl | tk-news-gate | tk-risk | tk-exec --dry-run"
+SIGNAL_ARGS = ["v5", "--data", "examples/BTCUSDT-1h.csv"]
+PIPE = "tk-signal v5 --data examples/BTCUSDT-1h.csv | tk-news-gate | tk-risk | tk-exec --dry-run"
+REPLAY = ["v5", "--data", "examples/BTCUSDT-1h.csv", "--replay", "2025-01-01", "2027-01-01"]
 
 
 def find_script(name: str) -> str:
@@ -69,7 +72,7 @@ def run(argv: list[str], env: dict[str, str], stdin: str = "") -> tuple[float, s
     if proc.returncode != 0:
         sys.stderr.write(f"startup.py: {argv} exited {proc.returncode}:\n{proc.stderr}")
         sys.exit(1)
-    if stdin and not proc.stdout.strip():
+    if not proc.stdout.strip() and "--help" not in argv and "pass" not in argv:
         sys.exit(f"startup.py: {argv} wrote nothing on stdout")
     return elapsed, proc.stderr
 
@@ -80,13 +83,13 @@ def timed(argv: list[str], env: dict[str, str], runs: int, stdin: str = "") -> d
 
 
 def measure(runs: int, home: str) -> dict:
-    env = {**os.environ, "TK_HOME": home, "TK_NOW": "2026-11-20T10:00:00Z"}
+    env = {**os.environ, "TK_HOME": home, "TK_NOW": "2026-02-19T18:00:00Z"}
     bindir = str(Path(find_script("tk-risk")).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")  # the pipe uses these scripts
     scripts = {name: find_script(name) for name in STAGES}
     venv_python = Path(bindir) / "python"  # the interpreter the scripts run under
     python = str(venv_python) if venv_python.exists() else sys.executable
-    exec_args = {"tk-exec": ["--dry-run"]}
+    exec_args = {"tk-exec": ["--dry-run"], "tk-signal": SIGNAL_ARGS}
     result: dict = {"runs": runs, "help": {}, "one_record": {}}
     for name, script in scripts.items():
         result["help"][name] = timed([script, "--help"], env, runs)
@@ -95,6 +98,9 @@ def measure(runs: int, home: str) -> dict:
         result["one_record"][name] = timed(argv, env, runs, stdin=line)
     result["pipe"] = timed(["bash", "-o", "pipefail", "-c", PIPE], env, runs)
     result["python_floor"] = timed([python, "-c", "pass"], env, runs)
+    replay = timed([scripts["tk-signal"], *REPLAY], env, runs)
+    bars = sum(1 for _ in (ROOT / "examples" / "BTCUSDT-1h.csv").open()) - 1
+    result["replay"] = {**replay, "bars": bars}
     _, trace = run([python, "-X", "importtime", scripts["tk-risk"]], env, PLAN)
     modules = [ln.rsplit("|", 1)[-1].strip() for ln in trace.splitlines() if "|" in ln]
     result["imported_modules"] = len(modules)
@@ -106,7 +112,7 @@ def table(result: dict) -> str:
     rows = [("--help", "", "")]
     for name, t in result["help"].items():
         rows.append((f"  {name} --help", f"{t['median_ms']:.1f}", f"{t['min_ms']:.1f}"))
-    rows.append(("one record (stdin -> stdout)", "", ""))
+    rows.append(("one record (stdin -> stdout; tk-signal: one evaluation)", "", ""))
     for name, t in result["one_record"].items():
         rows.append((f"  {name}", f"{t['median_ms']:.1f}", f"{t['min_ms']:.1f}"))
     rows.append(("pipeline", "", ""))
@@ -116,6 +122,11 @@ def table(result: dict) -> str:
     lines = [f"{'command (' + str(result['runs']) + ' runs)':<{width}}  median ms    min ms"]
     lines.append("-" * len(lines[0]))
     lines += [f"{a:<{width}}  {b:>9}  {c:>8}".rstrip() for a, b, c in rows]
+    replay = result["replay"]
+    lines.append(
+        f"tk-signal v5 --replay, {replay['bars']} bars: {replay['median_ms']:.0f} ms median "
+        f"incl. start-up = {replay['bars'] / replay['median_ms'] * 1000:,.0f} bars/s"
+    )
     ccxt = "YES (must not!)" if result["ccxt_imported"] else "no"
     lines.append("")
     lines.append(f"tk-risk, one record: {result['imported_modules']} modules imported")

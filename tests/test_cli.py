@@ -51,18 +51,20 @@ def test_readme_command_table_matches_each_commands_summary() -> None:
     assert table == expected
 
 
+def _options(heading: str) -> list[str]:
+    return [opt for key in readme_table(heading) for opt in re.findall(r"(--[a-z-]+|-[vq]\b)", key)]
+
+
 def test_readme_common_options_appear_in_every_stage_help() -> None:
-    options = [
-        opt
-        for key in readme_table("Common options")
-        for opt in re.findall(r"(--[a-z-]+|-[vq]\b)", key)
-    ]
-    assert "--home" in options and "--on-error" in options and "-v" in options
+    common = _options("Common options")
+    reading = _options("Options of the stages that read records")
+    assert "--home" in common and "-v" in common and "--on-error" in reading
     runner = CliRunner()
     for name in STAGES:
         result = runner.invoke(_module(name).app, ["--help"])
         assert result.exit_code == 0
-        for option in options:
+        expected = common + (reading if name != "signal" else ["--pretty"])
+        for option in expected:
             assert option in result.stdout, f"tk-{name} --help lacks {option}"
 
 
@@ -105,7 +107,7 @@ def test_version_everywhere() -> None:
 
 
 def test_help_says_which_stages_are_not_built_yet() -> None:
-    for name in ("signal", "news-gate", "parse-tg", "risk", "exec", "guard"):
+    for name in ("news-gate", "parse-tg", "risk", "exec", "guard"):
         assert "not built yet" in run(script(f"tk-{name}"), "--help").stdout
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXED_NOW
+from conftest import FIXED_NOW, ROOT
 from golden_cases import Case, discover
 from typer.testing import CliRunner
 
@@ -28,7 +28,10 @@ def run_case(case: Case, home: Path) -> tuple[bytes, bytes, int, bytes | None]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_golden(case: Case, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_golden(
+    case: Case, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)  # args may name files under examples/
     stdout, stderr, status, decisions = run_case(case, tmp_path / "home")
     if request.config.getoption("--update-golden"):
         (case.path / "stdout").write_bytes(stdout)

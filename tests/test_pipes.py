@@ -37,10 +37,10 @@ def test_seed_plan_keeps_every_field_through_risk_exec_and_jq(home: Path) -> Non
 
 def test_four_stage_pipe_passes_every_record_and_user_fields(home: Path) -> None:
     result = sh(
-        "tk-signal examples/plans.jsonl | tk-news-gate | jq -c '.mine = \"added\"' "
+        "cat examples/plans.jsonl | tk-news-gate | jq -c '.mine = \"added\"' "
         "| tk-risk | tk-exec --paper"
         if shutil.which("jq")
-        else "tk-signal examples/plans.jsonl | tk-news-gate | tk-risk | tk-exec --paper"
+        else "cat examples/plans.jsonl | tk-news-gate | tk-risk | tk-exec --paper"
     )
     assert result.returncode == 0, result.stderr
     expected = [json.loads(line) for line in (ROOT / "examples" / "plans.jsonl").open()]
@@ -49,7 +49,7 @@ def test_four_stage_pipe_passes_every_record_and_user_fields(home: Path) -> None
     assert [json.loads(line) for line in result.stdout.splitlines()] == expected
     audit = [json.loads(line) for line in (home / "logs" / "decisions.jsonl").open()]
     stages = [entry["stage"] for entry in audit]
-    assert stages.count("signal") == stages.count("risk") == stages.count("exec") == 4
+    assert stages.count("news-gate") == stages.count("risk") == stages.count("exec") == 4
     assert {entry["mode"] for entry in audit if entry["stage"] == "exec"} == {"paper"}
 
 
@@ -88,11 +88,11 @@ def test_records_stream_line_by_line(home: Path) -> None:
 
 
 def test_tk_cycle_runs_a_cycle_and_refuses_to_overlap(home: Path) -> None:
-    ok = sh("bin/tk-cycle --paper examples/plans.jsonl")
+    sh("tk data import examples/BTCUSDT-1h.csv")
+    ok = sh("TK_NOW=2026-02-19T18:00:00Z bin/tk-cycle --paper v5")
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.count("\n") == 4
-    home.mkdir(exist_ok=True)
-    held = sh(f"flock {home}/cycle.lock bin/tk-cycle --paper examples/plans.jsonl")
+    assert ok.stdout.count("\n") == 1
+    held = sh(f"flock {home}/cycle.lock bin/tk-cycle --paper v5")
     assert held.returncode == 75
     assert "another cycle is still running" in held.stderr
 
@@ -108,7 +108,7 @@ def test_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path: Path) -> Non
 
 
 def test_report_reads_the_audit_log_one_stage_at_a_time(home: Path) -> None:
-    sh("tk-signal examples/plans.jsonl | tk-risk | tk-exec --paper")
+    sh("cat examples/plans.jsonl | tk-risk | tk-exec --paper")
     log = home / "logs" / "decisions.jsonl"
     by_exec = sh(f"tk-report --json {log}")
     by_risk = sh(f"tk-report --json --stage risk {log}")
@@ -117,7 +117,21 @@ def test_report_reads_the_audit_log_one_stage_at_a_time(home: Path) -> None:
     assert json.loads(by_risk.stdout) == json.loads(by_exec.stdout)
 
 
-def test_signal_explains_that_strategies_are_not_built_yet(home: Path) -> None:
+def test_signal_without_candles_says_how_to_get_some(home: Path) -> None:
     result = sh("tk-signal v5")
     assert result.returncode == 2
-    assert "'v5' looks like a strategy, but strategy evaluation is not built yet" in result.stderr
+    assert "no BTCUSDT 1h candles" in result.stderr and "tk data" in result.stderr
+
+
+def test_the_headline_pipe_runs_on_stored_candles(home: Path) -> None:
+    assert sh("tk data import examples/BTCUSDT-1h.csv").returncode == 0
+    result = sh(
+        "TK_NOW=2026-02-19T18:00:00Z tk-signal v5 | tk-news-gate | tk-risk | tk-exec --dry-run"
+    )
+    assert result.returncode == 0, result.stderr
+    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["cycleId"] == "v5:BTCUSDT:1h:2026-02-19T18:00:00Z"
+    stale = sh("TK_NOW=2026-02-20T18:00:00Z tk-signal v5")
+    assert stale.returncode == 65
+    assert json.loads(stale.stdout)["context"]["note"] == "stale_ohlcv"
+    assert "stale data: the last closed 1h bar closed at 2026-02-19T18:00:00Z" in stale.stderr

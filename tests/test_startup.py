@@ -41,7 +41,6 @@ def probe(module: str, prog: str, args: list[str], stdin: str, home: Path) -> di
 
 
 STAGE_INPUTS = {
-    "signal": SEED_PLAN,
     "news_gate": SEED_PLAN,
     "risk": SEED_PLAN,
     "exec": SEED_PLAN,
@@ -58,7 +57,16 @@ def test_a_record_through_a_stage_imports_nothing_heavy(module: str, tmp_path: P
     assert outcome == {"status": 0, "loaded": []}
 
 
-@pytest.mark.parametrize("module", ["risk", "exec", "init", "status"])
+def test_signal_imports_numpy_but_never_ccxt(tmp_path: Path) -> None:
+    listing = probe("signal", "tk-signal", ["--list"], "", tmp_path)
+    assert listing == {"status": 0, "loaded": []}
+    data = str(Path(__file__).resolve().parent.parent / "examples" / "BTCUSDT-1h.csv")
+    args = ["v5", "--data", data, "--now", "2026-02-19T18:00:00Z"]
+    evaluation = probe("signal", "tk-signal", args, "", tmp_path)
+    assert evaluation == {"status": 0, "loaded": ["numpy"]}
+
+
+@pytest.mark.parametrize("module", ["risk", "exec", "init", "status", "signal"])
 def test_help_imports_nothing_heavy(module: str, tmp_path: Path) -> None:
     outcome = probe(module, f"tk-{module}", ["--help"], "", tmp_path)
     assert outcome == {"status": 0, "loaded": []}

@@ -77,7 +77,7 @@ def spec_v5(h1: Candles, h4: Candles, i: int, p: V5Params) -> tuple[str | None, 
 def test_v5_matches_the_spec_bar_by_bar(hourly: Candles) -> None:
     h4 = resample(hourly, "4h")
     params = V5Params()
-    ev = load("v5").evaluate({"1h": hourly, "4h": h4}, params, 0)
+    ev = load("v5").evaluate({"1h": hourly, "4h": h4}, params)
     sample = list(range(150, 260)) + list(range(400, 3000, 7))
     mismatches = []
     for i in sample:
@@ -94,9 +94,9 @@ def test_v5_matches_the_spec_bar_by_bar(hourly: Candles) -> None:
 def test_a_prefix_gives_the_same_answer_for_its_last_bar(hourly: Candles, cut: int) -> None:
     """--at T (data up to T) equals the --replay row for T: no value looks ahead."""
     strategy, params = load("v5"), V5Params()
-    full = strategy.evaluate({"1h": hourly, "4h": resample(hourly, "4h")}, params, 0)
+    full = strategy.evaluate({"1h": hourly, "4h": resample(hourly, "4h")}, params)
     prefix = Candles("BTCUSDT", "1h", hourly.rows[: cut + 1])
-    part = strategy.evaluate({"1h": prefix, "4h": resample(prefix, "4h")}, params, 0)
+    part = strategy.evaluate({"1h": prefix, "4h": resample(prefix, "4h")}, params)
     assert (part.side[-1], part.note[-1], part.reason[-1]) == (
         full.side[cut],
         full.note[cut],
@@ -109,7 +109,7 @@ def test_a_prefix_gives_the_same_answer_for_its_last_bar(hourly: Candles, cut: i
 
 def test_a_4h_bar_is_used_only_once_closed(hourly: Candles) -> None:
     h4 = resample(hourly, "4h")
-    ev = load("v5").evaluate({"1h": hourly, "4h": h4}, V5Params(), 0)
+    ev = load("v5").evaluate({"1h": hourly, "4h": h4}, V5Params())
     ema_fast_4h = ind.ema(h4.column("close"), 20)
     # The 1h bar opening at a 4h boundary + 2h closes mid-way through that 4h bar:
     # it must still see the previous 4h bar's EMA.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -24,6 +24,8 @@ class LiveConfig(Section):
 class Config(Section):
     mode: Literal["dry-run", "paper"] | None = None
     live: LiveConfig = LiveConfig()
+    #: [strategies.NAME] tables; each strategy validates its own (typed) parameters.
+    strategies: dict[str, dict[str, Any]] = {}
 
 
 def _describe(exc: ValidationError, path: Path) -> str:

@@ -1,53 +1,166 @@
 """tk-signal: Evaluate a strategy on market data and emit one TradePlan v1 per cycle."""
 
-import re
-from functools import partial
+import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated
 
-from tradekit.cli.base import guarded, new_app, run_app, run_stream_stage
-from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
+import typer
+
+from tradekit.cli.base import Session, guarded, new_app, run_app
+from tradekit.cli.options import CommonOptions, common_options
+from tradekit.clock import parse_time
 from tradekit.errors import UsageError
-from tradekit.records import TradePlan
-from tradekit.runner import Stage, passthrough
-from tradekit.stream import OnError
+from tradekit.exitstatus import ExitStatus
+from tradekit.strategies import REGISTRY
 
 PROG = "tk-signal"
 SUMMARY = "Evaluate a strategy on market data and emit one TradePlan v1 per cycle."
 HELP = f"""{SUMMARY}
 
-Strategy evaluation (v1/v2/v3/v5, the DSL, --replay) is not built yet. Until it is,
-tk-signal re-emits TradePlan v1 records read from FILE(s) or stdin, validated, so that
-recorded or hand-written plans can start a pipe:
+Evaluates the last *closed* bar as of now (or --now / --at), from the candles in
+HOME/data (`tk data import`) or a CSV given with --data. A plan that fires has `plan`
+set; otherwise `plan` is null and `context.note` says why (bias_filtered, bias_none,
+no_setup, insufficient_ohlcv, stale_ohlcv, ...). Indicator values are in `context`.
 
 \b
-    tk-signal examples/plans.jsonl | tk-news-gate | tk-risk | tk-exec --dry-run
+    tk-signal v5                          the last closed 1h bar, now
+    tk-signal v5 --at 2026-01-05T10:00Z   as of a past time
+    tk-signal v5 --replay 2025-01-01 2025-02-01 | tk-report
+    tk-signal --list                      strategies; `tk-signal v5 --help` its parameters
 
-Every record written is also appended to HOME/logs/decisions.jsonl.
+Parameters come from [strategies.NAME] in the config. Exit status 65 when the data is
+stale or too short for the evaluated bar (the record still says so). Replays are not
+written to the audit log (they decide nothing); live evaluations are.
 """
-
-STRATEGY_NAME = re.compile(r"v\d+|dsl|[a-z][a-z0-9_-]{0,15}")
 
 app = new_app(HELP)
 
 
-def _not_built(name: str) -> NoReturn:
-    raise UsageError(
-        f"{name!r} looks like a strategy, but strategy evaluation is not built yet: "
-        "tk-signal only replays TradePlan files for now (tk-signal examples/plans.jsonl)"
-    )
+def _time(value: str, option: str):
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
 
 
 @app.command(help=HELP)
 @common_options
-@stream_options(OnError.SKIP)
-def signal(common: CommonOptions, stream: StreamOptions) -> None:
-    for name in stream.inputs:
-        if STRATEGY_NAME.fullmatch(name) and not Path(name).exists():
-            guarded(PROG, common.verbosity, partial(_not_built, name))
-    stage = Stage("signal", TradePlan, passthrough, audit_trail="decisions")
-    run_stream_stage(PROG, common, stream, stage)
+def signal(
+    common: CommonOptions,
+    strategy: Annotated[str | None, typer.Argument(help="Strategy name (see --list).")] = None,
+    symbol: Annotated[str, typer.Option("--symbol", help="Market symbol.")] = "BTCUSDT",
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", metavar="FILE", help="Candles CSV of the base timeframe."),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", metavar="TIME", help="Evaluate as of this time.")
+    ] = None,
+    replay: Annotated[
+        tuple[str, str] | None,
+        typer.Option("--replay", metavar="FROM TO", help="One plan per closed bar in range."),
+    ] = None,
+    forming: Annotated[
+        bool,
+        typer.Option("--forming", help="Also use the forming bar (the seed's repainting)."),
+    ] = False,
+    list_strategies: Annotated[bool, typer.Option("--list", help="List strategies.")] = False,
+    pretty: Annotated[bool, typer.Option("--pretty", help="Indent each record.")] = False,
+) -> None:
+    def body() -> ExitStatus:
+        if list_strategies:
+            for name, (_, summary) in REGISTRY.items():
+                typer.echo(f"{name:<6} {summary}")
+            return ExitStatus.OK
+        if strategy is None:
+            raise UsageError("which strategy? e.g. tk-signal v5 (tk-signal --list)")
+        if at is not None and replay is not None:
+            raise UsageError("--at and --replay cannot be used together")
+        return _evaluate(common, strategy, symbol, data, at, replay, forming, pretty)
+
+    guarded(PROG, common.verbosity, body)
+
+
+def _evaluate(common, strategy, symbol, data, at, replay, forming, pretty) -> ExitStatus:
+    from tradekit.market.store import CandleStore
+    from tradekit.signals import prepare
+    from tradekit.store import Store
+    from tradekit.stream import JsonlWriter
+
+    session = Session.open(PROG, common)
+    config_source = str(common.config_file or session.home.config_file)
+    window = None
+    if replay is not None:
+        window = (_time(replay[0], "--replay FROM"), _time(replay[1], "--replay TO"))
+    prepared = prepare(
+        strategy,
+        table=session.config.strategies.get(strategy, {}),
+        config_source=config_source,
+        symbol=symbol,
+        store=CandleStore(session.home.data),
+        data_file=data,
+        now=session.clock.now(),
+        at=_time(at, "--at") if at else None,
+        replay=window,
+        forming=forming,
+    )
+    writer = JsonlWriter(sys.stdout.buffer, session.redactor, pretty=pretty)
+    dry_run = common.requested_mode == "dry-run"
+    with Store(session.home.db_file, session.redactor) as store:
+        run_id = store.start_run("signal", session.mode.mode, session.clock.now())
+        status = _emit(session, prepared, writer, dry_run=dry_run, audit=window is None)
+        store.finish_run(
+            run_id, session.clock.now(), read=0, written=writer.count, bad=0, status=int(status)
+        )
+    return status
+
+
+def _emit(session: Session, prepared, writer, *, dry_run: bool, audit: bool) -> ExitStatus:
+    from tradekit.audit import AuditLog
+    from tradekit.signals import records
+
+    if not audit:
+        for record in records(prepared, dry_run=dry_run):
+            writer.write(record)
+        return ExitStatus.OK
+    note = None
+    with AuditLog(session.home.log("decisions"), session.redactor) as trail:
+        for record in records(prepared, dry_run=dry_run):
+            trail.append(session.clock.now(), "signal", record, mode=session.mode.mode)
+            writer.write(record)
+            note = (record["plan"] or record)["context"]["note"]
+    symbol, strategy = prepared.symbol, prepared.strategy.name
+    if prepared.problem:
+        session.reporter.error(prepared.problem)
+        return ExitStatus.BAD_INPUT
+    if note == "insufficient_ohlcv":
+        session.reporter.error(f"too few {symbol} bars for {strategy}: see `tk data ls`")
+        return ExitStatus.BAD_INPUT
+    return ExitStatus.OK
+
+
+def records_of(prepared, dry_run: bool):
+    from tradekit.signals import records
+
+    return records(prepared, dry_run=dry_run)
+
+
+def _strategy_help(name: str) -> str:
+    from tradekit.strategies import load
+
+    strategy = load(name)
+    lines = [f"\n{name}: {REGISTRY[name][1]}", f"Parameters ([strategies.{name}] in config.toml):"]
+    for key, info in strategy.params_model.model_fields.items():
+        lines.append(f"  {key} = {info.default!r}")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in REGISTRY and {"-h", "--help"} & set(args):
+        try:
+            run_app(app, ["--help"], prog_name or PROG)
+        except SystemExit:
+            sys.stdout.write(_strategy_help(args[0]))
+            raise
     run_app(app, argv, prog_name or PROG)

@@ -31,17 +31,22 @@ class Evaluations:
     reason: np.ndarray  # object: str | None
     context: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def row_context(self, i: int) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for key, column in self.context.items():
-            value = column[i]
-            if isinstance(value, float | np.floating):
-                values[key] = None if np.isnan(value) else round(float(value), 8)
-            elif isinstance(value, np.integer):
-                values[key] = int(value)
+    def context_rows(self, rows: np.ndarray) -> list[dict[str, Any]]:
+        """One context dict per selected bar: floats rounded to 8 decimals, NaN as null."""
+        columns = {}
+        for key, full in self.context.items():
+            column = full[rows]
+            if column.dtype.kind == "f":
+                values = np.round(column, 8).tolist()
+                for index in np.flatnonzero(np.isnan(column)).tolist():
+                    values[index] = None
+                columns[key] = values
             else:
-                values[key] = value
-        return values
+                columns[key] = column.tolist()
+        keys = list(columns)
+        return [
+            dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)
+        ]
 
 
 class Strategy(Protocol):
@@ -53,4 +58,9 @@ class Strategy(Protocol):
         """The base timeframe first, then any higher ones it reads."""
         ...
 
-    def evaluate(self, data: dict[str, Candles], params: Params, now_ms: int) -> Evaluations: ...
+    def evaluate(
+        self, data: dict[str, Candles], params: Params, *, forming: bool = False
+    ) -> Evaluations:
+        """Evaluate every bar of the base series. The data holds closed bars only, unless
+        `forming` (the seed's repainting behaviour, for comparison)."""
+        ...

@@ -61,15 +61,20 @@ def _last_true_before(flags: np.ndarray) -> np.ndarray:
 
 
 def _bias_at(
-    bias: Candles, close_time: np.ndarray, params: V5Params
+    bias: Candles, base_ts: np.ndarray, params: V5Params, *, forming: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """EMA fast, EMA slow, ADX of the last bias bar *closed* by each base bar's close, and
-    how many bias bars had closed by then."""
+    how many bias bars there were by then. With `forming` (the seed's behaviour), the bias
+    bar is the one that has *opened* by the base bar's open, still forming."""
     b_close = bias.column("close")
     e_fast = ind.ema(b_close, params.bias_ema_fast)
     e_slow = ind.ema(b_close, params.bias_ema_slow)
     adx, _, _ = ind.adx_seed(bias.column("high"), bias.column("low"), b_close, params.adx_period)
-    j = np.searchsorted(bias.ts + timeframe_ms(params.bias_timeframe), close_time, "right") - 1
+    if forming:
+        j = np.searchsorted(bias.ts, base_ts, "right") - 1
+    else:
+        close_time = base_ts + timeframe_ms(params.timeframe)
+        j = np.searchsorted(bias.ts + timeframe_ms(params.bias_timeframe), close_time, "right") - 1
     has_bar = j >= 0
     jj = np.where(has_bar, j, 0)
     return (
@@ -89,13 +94,14 @@ class V5:
     def timeframes(self, params: V5Params) -> tuple[str, ...]:
         return (params.timeframe, params.bias_timeframe)
 
-    def evaluate(self, data: dict[str, Candles], params: V5Params, now_ms: int) -> Evaluations:
+    def evaluate(
+        self, data: dict[str, Candles], params: V5Params, *, forming: bool = False
+    ) -> Evaluations:
         base, bias = data[params.timeframe], data[params.bias_timeframe]
         o_h, o_l, o_c = base.column("high"), base.column("low"), base.column("close")
         n = len(base)
-        close_time = base.ts + timeframe_ms(params.timeframe)
 
-        ef, es, ax, bias_count = _bias_at(bias, close_time, params)
+        ef, es, ax, bias_count = _bias_at(bias, base.ts, params, forming=forming)
 
         # -- 1h values --------------------------------------------------------------------
         atr = ind.atr(o_h, o_l, o_c, params.atr_period)
@@ -164,7 +170,6 @@ class V5:
             )
         for i in np.flatnonzero(reentry):
             reason[i] = f"v5 reentry: bias={side[i]}; ema20={ema20[i]:.2f}; tol={rtol[i]:.2f}"
-        del now_ms
         return Evaluations(
             bar_ts=base.ts.copy(),
             side=side,

@@ -1,0 +1,165 @@
+"""From candles to TradePlan v1 records: the code path shared by live runs, --at, --replay
+and (later) backtests. Everything that can fail (data, parameters) fails in `prepare`,
+before any record is written; `records()` only formats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from tradekit.clock import format_time
+from tradekit.errors import ConfigError, UsageError
+from tradekit.market.candles import Candles, read_csv, resample, timeframe_ms
+from tradekit.market.store import CandleStore
+from tradekit.strategies import load
+from tradekit.strategies.base import Evaluations, Params, Strategy
+
+
+def strategy_params(strategy: Strategy, table: dict[str, Any], source: str) -> Params:
+    """Validate a strategy's config table ([strategies.NAME]); errors name the key."""
+    try:
+        return strategy.params_model.model_validate(table)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False):
+            key = ".".join(str(part) for part in err["loc"])
+            what = "unknown parameter" if err["type"] == "extra_forbidden" else err["msg"]
+            lines.append(f"{source}: strategies.{strategy.name}.{key}: {what}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _iso(ms: int) -> str:
+    return format_time(datetime.fromtimestamp(ms / 1000, tz=UTC))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    strategy: Strategy
+    params: Params
+    symbol: str
+    timeframe: str
+    evaluations: Evaluations
+    rows: np.ndarray  # indices of the bars to emit
+    #: why a single evaluation cannot be trusted (stale data), else None
+    problem: str | None = None
+
+
+def load_candles(
+    strategy: Strategy, params: Params, symbol: str, store: CandleStore, data_file: Path | None
+) -> dict[str, Candles]:
+    timeframes = strategy.timeframes(params)
+    base_tf = timeframes[0]
+    if data_file is not None:
+        base = read_csv(data_file, symbol, base_tf)
+    else:
+        base = store.load_or_resample(symbol, base_tf)
+    data = {base_tf: base}
+    for tf in timeframes[1:]:
+        stored = None if data_file is not None else store.load(symbol, tf)
+        data[tf] = stored if stored is not None else resample(base, tf)
+    return data
+
+
+def prepare(
+    strategy_name: str,
+    *,
+    table: dict[str, Any],
+    config_source: str,
+    symbol: str,
+    store: CandleStore,
+    data_file: Path | None,
+    now: datetime,
+    at: datetime | None = None,
+    replay: tuple[datetime, datetime] | None = None,
+    forming: bool = False,
+) -> Prepared:
+    strategy = load(strategy_name)
+    params = strategy_params(strategy, table, config_source)
+    data = load_candles(strategy, params, symbol, store, data_file)
+    base_tf = strategy.timeframes(params)[0]
+    step = timeframe_ms(base_tf)
+    as_of = _ms(min(at, now) if at is not None else now)
+    if replay is not None:
+        as_of = min(_ms(replay[1]), _ms(now))
+    if not forming:
+        data = {tf: candles.closed_at(as_of) for tf, candles in data.items()}
+    else:
+        data = {tf: candles.between(until=as_of) for tf, candles in data.items()}
+    base = data[base_tf]
+    if len(base) == 0:
+        raise UsageError(f"no {symbol} {base_tf} bars before {_iso(as_of)} in the data")
+    evaluations = strategy.evaluate(data, params, forming=forming)
+    if replay is not None:
+        close = base.ts + step
+        first = int(np.searchsorted(close, _ms(replay[0]), "left"))
+        return Prepared(strategy, params, symbol, base_tf, evaluations, np.arange(first, len(base)))
+    problem = None
+    last_close = int(base.ts[-1]) + (0 if forming else step)
+    if not forming and as_of - last_close >= step:
+        problem = (
+            f"stale data: the last closed {base_tf} bar closed at {_iso(last_close)}, "
+            f"{(as_of - last_close) // step} bar(s) before {_iso(as_of)}; "
+            "import or fetch newer candles"
+        )
+    return Prepared(
+        strategy, params, symbol, base_tf, evaluations, np.array([len(base) - 1]), problem
+    )
+
+
+def _iso_column(ms: np.ndarray) -> list[str]:
+    text = np.datetime_as_string(ms.astype("datetime64[ms]"), unit="s")
+    return [value + "Z" for value in text.tolist()]
+
+
+def records(prepared: Prepared, *, dry_run: bool) -> Iterator[dict[str, Any]]:
+    ev = prepared.evaluations
+    step = timeframe_ms(prepared.timeframe)
+    rows = prepared.rows
+    contexts = ev.context_rows(rows)
+    bar_ts = ev.bar_ts[rows]
+    if len(bar_ts) > 1 and (np.diff(bar_ts) == step).all():  # no gaps: a close is the next open
+        stamps = _iso_column(np.append(bar_ts, bar_ts[-1] + step))
+        opens, closes = stamps[:-1], stamps[1:]
+    else:
+        opens, closes = _iso_column(bar_ts), _iso_column(bar_ts + step)
+    name = prepared.strategy.name
+    for n, i in enumerate(rows.tolist()):
+        note = "stale_ohlcv" if prepared.problem else ev.note[i]
+        context = contexts[n]
+        context["note"] = note
+        close_iso = closes[n]
+        side = None if prepared.problem else ev.side[i]
+        record: dict[str, Any] = {
+            "tradePlanVersion": 1,
+            "cycleId": f"{name}:{prepared.symbol}:{prepared.timeframe}:{close_iso}",
+            "dryRun": dry_run,
+        }
+        if side is None:
+            record["plan"] = None
+            record["context"] = context
+        else:
+            record["plan"] = {
+                "symbol": prepared.symbol,
+                "side": side,
+                "level": "strong",
+                "reason": ev.reason[i],
+                "action": "open",
+                "source": {
+                    "kind": "strategy",
+                    "strategy": name,
+                    "timeframe": prepared.timeframe,
+                    "barTime": opens[n],
+                },
+                "context": context,
+            }
+        yield record
