@@ -11,6 +11,11 @@ from tradekit.errors import UsageError
 
 #: name -> (module, one-line description)
 REGISTRY: dict[str, tuple[str, str]] = {
+    "v2": (
+        "tradekit.strategies.v2",
+        "1d EMA pyramid + ADX; 4h MACD/RSI/volume setup; 1h Bollinger break + stochastic",
+    ),
+    "v3": ("tradekit.strategies.v3", "1d EMA200 bias; 4h pullback to EMA20/50 and reclaim"),
     "v5": (
         "tradekit.strategies.v5",
         "4h EMA/ADX bias; 1h Donchian breakout retest, or EMA20 re-entry (production)",

@@ -49,6 +49,25 @@ class Evaluations:
         ]
 
 
+def aligned(
+    higher: Candles, base: Candles, *, forming: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each base bar: the index of the last higher-timeframe bar closed by the base
+    bar's close, and whether there is one. With `forming` (the seed's look-ahead), the
+    higher bar that has merely *opened* by the base bar's open."""
+    if forming:
+        index = np.searchsorted(higher.ts, base.ts, "right") - 1
+    else:
+        index = np.searchsorted(higher.ts + higher.step, base.ts + base.step, "right") - 1
+    present = index >= 0
+    return np.where(present, index, 0), present
+
+
+def pick(values: np.ndarray, index: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """values[index] where present, NaN elsewhere."""
+    return np.where(present, values[index], np.nan)
+
+
 class Strategy(Protocol):
     name: str
     summary: str

@@ -24,8 +24,8 @@ import numpy as np
 from pydantic import Field
 
 from tradekit import indicators as ind
-from tradekit.market.candles import Candles, timeframe_ms
-from tradekit.strategies.base import Evaluations, Params
+from tradekit.market.candles import Candles
+from tradekit.strategies.base import Evaluations, Params, aligned, pick
 
 
 class V5Params(Params):
@@ -61,28 +61,17 @@ def _last_true_before(flags: np.ndarray) -> np.ndarray:
 
 
 def _bias_at(
-    bias: Candles, base_ts: np.ndarray, params: V5Params, *, forming: bool
+    bias: Candles, base: Candles, params: V5Params, *, forming: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """EMA fast, EMA slow, ADX of the last bias bar *closed* by each base bar's close, and
-    how many bias bars there were by then. With `forming` (the seed's behaviour), the bias
-    bar is the one that has *opened* by the base bar's open, still forming."""
+    """EMA fast, EMA slow, ADX of the last bias bar closed by each base bar's close, and
+    how many bias bars there were by then."""
     b_close = bias.column("close")
     e_fast = ind.ema(b_close, params.bias_ema_fast)
     e_slow = ind.ema(b_close, params.bias_ema_slow)
     adx, _, _ = ind.adx_seed(bias.column("high"), bias.column("low"), b_close, params.adx_period)
-    if forming:
-        j = np.searchsorted(bias.ts, base_ts, "right") - 1
-    else:
-        close_time = base_ts + timeframe_ms(params.timeframe)
-        j = np.searchsorted(bias.ts + timeframe_ms(params.bias_timeframe), close_time, "right") - 1
-    has_bar = j >= 0
-    jj = np.where(has_bar, j, 0)
-    return (
-        np.where(has_bar, e_fast[jj], np.nan),
-        np.where(has_bar, e_slow[jj], np.nan),
-        np.where(has_bar, adx[jj], np.nan),
-        j + 1,
-    )
+    j, present = aligned(bias, base, forming=forming)
+    count = np.where(present, j + 1, 0)
+    return pick(e_fast, j, present), pick(e_slow, j, present), pick(adx, j, present), count
 
 
 @dataclass(frozen=True)
@@ -101,7 +90,7 @@ class V5:
         o_h, o_l, o_c = base.column("high"), base.column("low"), base.column("close")
         n = len(base)
 
-        ef, es, ax, bias_count = _bias_at(bias, base.ts, params, forming=forming)
+        ef, es, ax, bias_count = _bias_at(bias, base, params, forming=forming)
 
         # -- 1h values --------------------------------------------------------------------
         atr = ind.atr(o_h, o_l, o_c, params.atr_period)
