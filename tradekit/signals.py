@@ -151,7 +151,7 @@ def records(prepared: Prepared, *, dry_run: bool) -> Iterator[dict[str, Any]]:
             record["plan"] = {
                 "symbol": prepared.symbol,
                 "side": side,
-                "level": "strong",
+                "level": ev.level[i] if ev.level is not None else "strong",
                 "reason": ev.reason[i],
                 "action": "open",
                 "source": {

@@ -11,6 +11,10 @@ from tradekit.errors import UsageError
 
 #: name -> (module, one-line description)
 REGISTRY: dict[str, tuple[str, str]] = {
+    "v1": (
+        "tradekit.strategies.v1",
+        "legacy: 15m EMA50/200 trend; 5m pullback to EMA20/50; 1m VWAP and RSI confirmation",
+    ),
     "v2": (
         "tradekit.strategies.v2",
         "1d EMA pyramid + ADX; 4h MACD/RSI/volume setup; 1h Bollinger break + stochastic",

@@ -30,6 +30,8 @@ class Evaluations:
     note: np.ndarray  # object: retest | reentry | bias_filtered | bias_none | no_setup | ...
     reason: np.ndarray  # object: str | None
     context: dict[str, np.ndarray] = field(default_factory=dict)
+    #: object: "strong" | "very-strong" per bar; None means "strong" wherever a side fires
+    level: np.ndarray | None = None
 
     def context_rows(self, rows: np.ndarray) -> list[dict[str, Any]]:
         """One context dict per selected bar: floats rounded to 8 decimals, NaN as null."""
