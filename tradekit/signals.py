@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from tradekit.clock import format_time
-from tradekit.errors import ConfigError, UsageError
+from tradekit.errors import BadInputError, ConfigError, UsageError
 from tradekit.market.candles import Candles, read_csv, resample, timeframe_ms
 from tradekit.market.store import CandleStore
 from tradekit.strategies import load
@@ -32,6 +32,33 @@ def strategy_params(strategy: Strategy, table: dict[str, Any], source: str) -> P
             what = "unknown parameter" if err["type"] == "extra_forbidden" else err["msg"]
             lines.append(f"{source}: strategies.{strategy.name}.{key}: {what}")
         raise ConfigError("\n".join(lines)) from None
+
+
+def spec_params(strategy: Strategy, spec_file: Path) -> Params:
+    """Read a strategy spec file (the DSL); any problem is bad input naming the file."""
+    import json
+
+    from tradekit.dsl import DslError
+
+    try:
+        table = json.loads(spec_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read {spec_file}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"{spec_file}: not JSON: {exc}") from None
+    try:
+        params = strategy.params_model.model_validate(table)
+        params.compiled()  # type: ignore[attr-defined] - parse every rule now
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False):
+            key = ".".join(str(part) for part in err["loc"]) or "(spec)"
+            what = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+            lines.append(f"{spec_file}: {key}: {what}")
+        raise BadInputError("\n".join(lines)) from None
+    except DslError as exc:
+        raise BadInputError(f"{spec_file}: {exc}") from None
+    return params
 
 
 def _ms(moment: datetime) -> int:
@@ -58,15 +85,25 @@ def load_candles(
     strategy: Strategy, params: Params, symbol: str, store: CandleStore, data_file: Path | None
 ) -> dict[str, Candles]:
     timeframes = strategy.timeframes(params)
-    base_tf = timeframes[0]
-    if data_file is not None:
-        base = read_csv(data_file, symbol, base_tf)
-    else:
-        base = store.load_or_resample(symbol, base_tf)
-    data = {base_tf: base}
-    for tf in timeframes[1:]:
-        stored = None if data_file is not None else store.load(symbol, tf)
-        data[tf] = stored if stored is not None else resample(base, tf)
+    if data_file is None:
+        base = store.load_or_resample(symbol, timeframes[0])
+        data = {timeframes[0]: base}
+        for tf in timeframes[1:]:
+            stored = store.load(symbol, tf)
+            data[tf] = stored if stored is not None else resample(base, tf)
+        return data
+    source = read_csv(data_file, symbol, None)  # its own timeframe; others are resampled
+    data = {}
+    for tf in timeframes:
+        if tf == source.timeframe:
+            data[tf] = source
+        elif timeframe_ms(tf) > source.step and timeframe_ms(tf) % source.step == 0:
+            data[tf] = resample(source, tf)
+        else:
+            raise UsageError(
+                f"{data_file} has {source.timeframe} bars; {strategy.name} needs {tf} "
+                f"(give a file of {timeframes[0]} or finer)"
+            )
     return data
 
 
@@ -82,9 +119,17 @@ def prepare(
     at: datetime | None = None,
     replay: tuple[datetime, datetime] | None = None,
     forming: bool = False,
+    spec_file: Path | None = None,
 ) -> Prepared:
     strategy = load(strategy_name)
-    params = strategy_params(strategy, table, config_source)
+    if strategy_name == "dsl":
+        if spec_file is None:
+            raise UsageError("tk-signal dsl needs --spec FILE.json (see tk-signal dsl --help)")
+        params = spec_params(strategy, spec_file)
+    elif spec_file is not None:
+        raise UsageError(f"--spec is for the dsl strategy; {strategy_name} reads [strategies]")
+    else:
+        params = strategy_params(strategy, table, config_source)
     data = load_candles(strategy, params, symbol, store, data_file)
     base_tf = strategy.timeframes(params)[0]
     step = timeframe_ms(base_tf)

@@ -26,6 +26,7 @@ no_setup, insufficient_ohlcv, stale_ohlcv, ...). Indicator values are in `contex
     tk-signal v5                          the last closed 1h bar, now
     tk-signal v5 --at 2026-01-05T10:00Z   as of a past time
     tk-signal v5 --replay 2025-01-01 2025-02-01 | tk-report
+    tk-signal dsl --spec examples/dsl-ema-adx.json   your own rules
     tk-signal --list                      strategies; `tk-signal v5 --help` its parameters
 
 Parameters come from [strategies.NAME] in the config. Exit status 65 when the data is
@@ -64,6 +65,10 @@ def signal(
         bool,
         typer.Option("--forming", help="Also use the forming bar (the seed's repainting)."),
     ] = False,
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", metavar="FILE", help="The rules of the dsl strategy (JSON)."),
+    ] = None,
     list_strategies: Annotated[bool, typer.Option("--list", help="List strategies.")] = False,
     pretty: Annotated[bool, typer.Option("--pretty", help="Indent each record.")] = False,
 ) -> None:
@@ -76,12 +81,12 @@ def signal(
             raise UsageError("which strategy? e.g. tk-signal v5 (tk-signal --list)")
         if at is not None and replay is not None:
             raise UsageError("--at and --replay cannot be used together")
-        return _evaluate(common, strategy, symbol, data, at, replay, forming, pretty)
+        return _evaluate(common, strategy, symbol, data, at, replay, forming, pretty, spec)
 
     guarded(PROG, common.verbosity, body)
 
 
-def _evaluate(common, strategy, symbol, data, at, replay, forming, pretty) -> ExitStatus:
+def _evaluate(common, strategy, symbol, data, at, replay, forming, pretty, spec) -> ExitStatus:
     from tradekit.market.store import CandleStore
     from tradekit.signals import prepare
     from tradekit.store import Store
@@ -103,6 +108,7 @@ def _evaluate(common, strategy, symbol, data, at, replay, forming, pretty) -> Ex
         at=_time(at, "--at") if at else None,
         replay=window,
         forming=forming,
+        spec_file=spec,
     )
     writer = JsonlWriter(sys.stdout.buffer, session.redactor, pretty=pretty)
     dry_run = common.requested_mode == "dry-run"

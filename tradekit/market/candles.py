@@ -111,7 +111,25 @@ def check(rows: np.ndarray, step: int) -> Problems:
     return problems
 
 
-def read_csv(path: Path, symbol: str, timeframe: str) -> Candles:
+def timeframe_name(step_ms: int) -> str:
+    for unit, size in (("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000)):
+        if step_ms % size == 0:
+            return f"{step_ms // size}{unit}"
+    raise BadInputError(f"bars {step_ms} ms apart are not a timeframe")
+
+
+def read_csv(path: Path, symbol: str, timeframe: str | None) -> Candles:
+    """As below; with timeframe None it is the smallest step between the bars."""
+    if timeframe is not None:
+        return _read_csv(path, symbol, timeframe)
+    rows = _read_csv(path, symbol, "1m").rows
+    steps = np.diff(rows["ts"])
+    if len(steps) == 0 or (steps <= 0).any():
+        raise BadInputError(f"{path}: cannot tell the timeframe (fewer than 2 ordered bars)")
+    return _read_csv(path, symbol, timeframe_name(int(steps.min())))
+
+
+def _read_csv(path: Path, symbol: str, timeframe: str) -> Candles:
     """Read `ts,open,high,low,close,volume` (ms UTC). Any problem is a BadInputError that
     names the file and the line; gaps are allowed here and reported by the caller."""
     step = timeframe_ms(timeframe)

@@ -20,6 +20,10 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "1d EMA pyramid + ADX; 4h MACD/RSI/volume setup; 1h Bollinger break + stochastic",
     ),
     "v3": ("tradekit.strategies.v3", "1d EMA200 bias; 4h pullback to EMA20/50 and reclaim"),
+    "dsl": (
+        "tradekit.strategies.dsl",
+        "your own rules from a JSON spec: tk-signal dsl --spec FILE.json",
+    ),
     "v5": (
         "tradekit.strategies.v5",
         "4h EMA/ADX bias; 1h Donchian breakout retest, or EMA20 re-entry (production)",

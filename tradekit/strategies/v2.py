@@ -15,6 +15,7 @@ Fixes against the seed: closed bars only (the seed used the forming bar, and its
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -28,7 +29,7 @@ REASON = "macro_1d_ema_pyramid+adx && setup_4h_macd_rsi_vol && entry_1h_boll_bre
 
 class V2Params(Params):
     enabled: bool = True
-    allow_sides: tuple[str, ...] = ("long", "short")
+    allow_sides: list[Literal["long", "short"]] = Field(default_factory=lambda: ["long", "short"])
     timeframe: str = "1h"
     setup_timeframe: str = "4h"
     macro_timeframe: str = "1d"

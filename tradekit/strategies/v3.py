@@ -12,6 +12,7 @@ the cross happened `confirm_bars - 1` bars ago and every close since stayed on i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -25,7 +26,7 @@ class V3Params(Params):
     timeframe: str = "4h"
     bias_timeframe: str = "1d"
     bias_ema: int = Field(200, ge=1)
-    allow_sides: tuple[str, ...] = ("long", "short")
+    allow_sides: list[Literal["long", "short"]] = Field(default_factory=lambda: ["long", "short"])
     ema_fast: int = Field(20, ge=1)
     ema_slow: int = Field(50, ge=1)
     atr_period: int = Field(14, ge=1)
