@@ -28,6 +28,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/indicators.py
+	$(BIN)/python bench/replay.py
 
 schemas: $(STAMP)
 	$(BIN)/tk schema --write schemas

@@ -197,18 +197,31 @@ def parse_lines(
 
 
 class JsonlWriter:
-    """Writes one JSON line per record and flushes it, so `tail -F | tk-…` streams."""
+    """Writes one JSON line per record and flushes it, so `tail -F | tk-…` streams.
+    A batch (a replay) may pass `flush_each=False` and call `flush()` at the end."""
 
-    def __init__(self, stream: BinaryIO, redactor: Redactor, *, pretty: bool = False):
+    def __init__(
+        self,
+        stream: BinaryIO,
+        redactor: Redactor,
+        *,
+        pretty: bool = False,
+        flush_each: bool = True,
+    ):
         self._stream = stream
         self.redactor = redactor
         self._pretty = pretty
+        self._flush_each = flush_each
         self.count = 0
+
+    def flush(self) -> None:
+        self._stream.flush()
 
     def write(self, record: dict[str, Any]) -> None:
         data = self.redactor.bytes(jsonio.dumps(record, pretty=self._pretty))
         self._stream.write(data + b"\n")
-        self._stream.flush()
+        if self._flush_each:
+            self._stream.flush()
         self.count += 1
 
 

@@ -110,7 +110,10 @@ def _evaluate(common, strategy, symbol, data, at, replay, forming, pretty, spec)
         forming=forming,
         spec_file=spec,
     )
-    writer = JsonlWriter(sys.stdout.buffer, session.redactor, pretty=pretty)
+    # A replay is a batch: let the buffer work (one write per block, not per line).
+    writer = JsonlWriter(
+        sys.stdout.buffer, session.redactor, pretty=pretty, flush_each=window is None
+    )
     dry_run = common.requested_mode == "dry-run"
     with Store(session.home.db_file, session.redactor) as store:
         run_id = store.start_run("signal", session.mode.mode, session.clock.now())
@@ -128,6 +131,7 @@ def _emit(session: Session, prepared, writer, *, dry_run: bool, audit: bool) -> 
     if not audit:
         for record in records(prepared, dry_run=dry_run):
             writer.write(record)
+        writer.flush()
         return ExitStatus.OK
     note = None
     with AuditLog(session.home.log("decisions"), session.redactor) as trail:
