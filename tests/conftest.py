@@ -47,3 +47,23 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def script(name: str) -> str:
     """The installed console script `name` (tk-risk, ...) of this environment."""
     return str(BIN / name)
+
+
+@pytest.fixture
+def emulator(tmp_path: Path):
+    """A Bitget emulator on a free 127.0.0.1 port, serving examples/BTCUSDT-1h.csv."""
+    from tradekit.emulator.server import Emulator
+    from tradekit.market.candles import read_csv
+    from tradekit.market.store import CandleStore
+
+    store = CandleStore(tmp_path / "emulator-data")
+    store.merge(read_csv(ROOT / "examples" / "BTCUSDT-1h.csv", "BTCUSDT", "1h"))
+    # The bundled candles end at 2026-02-19T17:00Z; the emulator's clock is just after.
+    server = Emulator(store, clock=lambda: 1771524000000).serve()
+    with server:
+        yield server
+
+
+def emulator_config(path: Path, url: str) -> Path:
+    path.write_text(f'[exchange]\nurl = "{url}"\nrate_limit = false\ntimeout_ms = 5000\n')
+    return path

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tradekit.errors import ConfigError
 
@@ -21,9 +21,19 @@ class LiveConfig(Section):
     enabled: bool = False
 
 
+class ExchangeConfig(Section):
+    #: A Bitget-compatible REST base URL (`tk emulator` prints one); unset means Bitget.
+    url: str | None = None
+    #: Bitget demo trading (adds the PAPTRADING header; same host).
+    demo: bool = False
+    rate_limit: bool = True
+    timeout_ms: int = Field(10_000, ge=100, le=120_000)
+
+
 class Config(Section):
     mode: Literal["dry-run", "paper"] | None = None
     live: LiveConfig = LiveConfig()
+    exchange: ExchangeConfig = ExchangeConfig()
     #: [strategies.NAME] tables; each strategy validates its own (typed) parameters.
     strategies: dict[str, dict[str, Any]] = {}
 

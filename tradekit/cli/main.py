@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "guard": "guard",
     "report": "report",
     "data": "data",
+    "emulator": "emulator",
     "init": "init",
     "schema": "schema",
     "status": "status",

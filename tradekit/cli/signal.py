@@ -65,6 +65,14 @@ def signal(
         bool,
         typer.Option("--forming", help="Also use the forming bar (the seed's repainting)."),
     ] = False,
+    exchange: Annotated[
+        str | None,
+        typer.Option(
+            "--exchange",
+            metavar="NAME",
+            help="Fetch the missing candles from this exchange first (bitget; see [exchange]).",
+        ),
+    ] = None,
     spec: Annotated[
         Path | None,
         typer.Option("--spec", metavar="FILE", help="The rules of the dsl strategy (JSON)."),
@@ -81,12 +89,20 @@ def signal(
             raise UsageError("which strategy? e.g. tk-signal v5 (tk-signal --list)")
         if at is not None and replay is not None:
             raise UsageError("--at and --replay cannot be used together")
-        return _evaluate(common, strategy, symbol, data, at, replay, forming, pretty, spec)
+        if exchange is not None and exchange != "bitget":
+            raise UsageError(f"--exchange {exchange}: only bitget is supported")
+        if exchange is not None and data is not None:
+            raise UsageError("--exchange and --data cannot be used together")
+        return _evaluate(
+            common, strategy, symbol, data, at, replay, forming, pretty, spec, exchange
+        )
 
     guarded(PROG, common.verbosity, body)
 
 
-def _evaluate(common, strategy, symbol, data, at, replay, forming, pretty, spec) -> ExitStatus:
+def _evaluate(
+    common, strategy, symbol, data, at, replay, forming, pretty, spec, exchange
+) -> ExitStatus:
     from tradekit.market.store import CandleStore
     from tradekit.signals import prepare
     from tradekit.store import Store
@@ -94,6 +110,8 @@ def _evaluate(common, strategy, symbol, data, at, replay, forming, pretty, spec)
 
     session = Session.open(PROG, common)
     config_source = str(common.config_file or session.home.config_file)
+    if exchange is not None:
+        _update_from_exchange(session, strategy, symbol, spec)
     window = None
     if replay is not None:
         window = (_time(replay[0], "--replay FROM"), _time(replay[1], "--replay TO"))
@@ -122,6 +140,34 @@ def _evaluate(common, strategy, symbol, data, at, replay, forming, pretty, spec)
             run_id, session.clock.now(), read=0, written=writer.count, bad=0, status=int(status)
         )
     return status
+
+
+def _update_from_exchange(session: Session, strategy: str, symbol: str, spec) -> None:
+    """Fetch the strategy's base timeframe up to now: after the last stored bar, or, with
+    nothing stored, 250 bars of its largest timeframe back (enough for an EMA200)."""
+    from tradekit.cli.data import fetch_into
+    from tradekit.market.candles import timeframe_ms
+    from tradekit.market.store import CandleStore
+    from tradekit.signals import spec_params, strategy_params
+    from tradekit.strategies import load
+
+    plugin = load(strategy)
+    if spec is not None:
+        params = spec_params(plugin, spec)
+    else:
+        source = str(session.home.config_file)
+        params = strategy_params(plugin, session.config.strategies.get(strategy, {}), source)
+    timeframes = plugin.timeframes(params)
+    base = timeframes[0]
+    now = int(session.clock.now().timestamp() * 1000)
+    store = CandleStore(session.home.data)
+    stored = store.load(symbol, base)
+    if stored is not None and len(stored):
+        start = int(stored.ts[-1]) + stored.step
+    else:
+        start = now - 250 * max(timeframe_ms(tf) for tf in timeframes)
+    added = fetch_into(session, store, symbol, base, start, now)
+    session.reporter.detail(f"fetched {added} {symbol} {base} bar(s) from the exchange")
 
 
 def _emit(session: Session, prepared, writer, *, dry_run: bool, audit: bool) -> ExitStatus:

@@ -1,0 +1,1 @@
+"""Exchanges: Bitget through ccxt (imported only here, only when used)."""
