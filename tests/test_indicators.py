@@ -216,3 +216,42 @@ def test_adx_viewer_seeds_with_the_mean_of_dx_over_p_plus_1_to_2p(bars: dict) ->
 def test_smooth_rejects_non_integer_periods() -> None:
     with pytest.raises(ValueError, match="not 2/"):
         ind.smooth(np.ones(5), 0.3, 1.0, 0)
+
+
+def test_spliced_seed_variants_equal_their_exact_recursion(
+    bars: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seed variants take TA-Lib's values once their seeding has decayed away; they must
+    equal the exact recursion computed over every bar."""
+    h, lo, c = bars["high"], bars["low"], bars["close"]
+    fast = {
+        "ema_viewer": ind.ema_viewer(c, 50),
+        "atr_viewer": ind.atr_viewer(h, lo, c, 14),
+        "adx_seed": np.concatenate(ind.adx_seed(h, lo, c, 14)),
+        "adx_viewer": np.concatenate(ind.adx_viewer(h, lo, c, 14)),
+        "macd_seed": np.concatenate(ind.macd_seed(c, 12, 26, 9)),
+    }
+    monkeypatch.setattr(ind, "transient_bars", lambda *_a, **_k: 10**9)  # exact everywhere
+    exact = {
+        "ema_viewer": ind.ema_viewer(c, 50),
+        "atr_viewer": ind.atr_viewer(h, lo, c, 14),
+        "adx_seed": np.concatenate(ind.adx_seed(h, lo, c, 14)),
+        "adx_viewer": np.concatenate(ind.adx_viewer(h, lo, c, 14)),
+        "macd_seed": np.concatenate(ind.macd_seed(c, 12, 26, 9)),
+    }
+    for name, values in fast.items():
+        same(values, exact[name], rtol=1e-12)
+    assert len(c) > 2 * 1086  # long enough that the spliced path was really taken
+
+
+def test_a_seam_that_does_not_hold_falls_back_to_the_exact_recursion() -> None:
+    x = np.arange(5000, dtype=float)
+    calls = []
+
+    def exact(m: int) -> np.ndarray:
+        calls.append(m)
+        return np.full(m, 1.0)
+
+    result = ind.spliced(exact, lambda: np.full(5000, 2.0), 5000, 100)  # seams disagree
+    assert calls == [100, 5000] and (result == 1.0).all()
+    del x

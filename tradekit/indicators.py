@@ -15,6 +15,8 @@ give exactly the recursion we want, at C speed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import talib
 
@@ -51,6 +53,33 @@ def smooth(x: Array, alpha: float, seed: float, start: int) -> Array:
     return out
 
 
+#: Below this relative difference two values are the same number for every purpose here.
+SEAM_TOLERANCE = 1e-12
+
+
+def transient_bars(alpha: float, stages: int = 1) -> int:
+    """Bars after which a difference in seeding has decayed below 1e-17 (relative) through
+    `stages` chained smoothings with factor (1 - alpha)."""
+    return stages * (int(np.ceil(np.log(1e-17) / np.log1p(-alpha))) + 1)
+
+
+def spliced(
+    exact: Callable[[int], Array], reference: Callable[[], Array], n: int, transient: int
+) -> Array:
+    """A seed variant that differs from the reference only in its seeding: compute it exactly
+    on the first `transient` bars, take the reference after them. Both follow the same
+    recursion from their seeds on, so the seeding difference decays geometrically; the seam
+    is checked, and the exact computation is used throughout if it does not hold."""
+    if n <= 2 * transient:
+        return exact(n)
+    head, full = exact(transient), reference()
+    a, b = head[-1], full[transient - 1]
+    if not (np.isfinite(a) and np.isfinite(b)) or abs(a - b) > SEAM_TOLERANCE * max(abs(b), 1.0):
+        return exact(n)
+    full[:transient] = head
+    return full
+
+
 def wilder(x: Array, period: int, seed: float, start: int) -> Array:
     """Wilder's smoothing a = (a*(p-1) + x)/p, from `seed` at bar `start`."""
     return smooth(x, 2.0 / (2 * period - 1 + 1), seed, start)
@@ -74,7 +103,15 @@ def ema(x: Array, period: int) -> Array:
 def ema_viewer(x: Array, period: int) -> Array:
     """The in-browser backtest's EMA (spec §7.2): seeded with the first value, at index 0."""
     x = _f64(x)
-    return smooth(x, 2.0 / (period + 1), x[0], 0) if len(x) else x.copy()
+    if not len(x):
+        return x.copy()
+    alpha = 2.0 / (period + 1)
+    return spliced(
+        lambda m: smooth(x[:m], alpha, x[0], 0),
+        lambda: talib.EMA(x, timeperiod=period),
+        len(x),
+        transient_bars(alpha) + period,
+    )
 
 
 # -- momentum ----------------------------------------------------------------------------
@@ -95,11 +132,23 @@ def rsi_seed(x: Array, period: int = 14) -> Array:
     x = _f64(x)
     out = talib.RSI(x, timeperiod=period)
     if len(x) > period:
-        moved = np.cumsum(np.abs(np.diff(x))) > 0  # moved[i-1]: any move up to bar i
-        flat = np.concatenate([[False], ~moved])
-        flat[:period] = False
-        out[flat] = 100.0
+        first_move = _first_move(x)
+        out[period:first_move] = 100.0
     return out
+
+
+def _first_move(x: Array) -> int:
+    """The first bar whose value differs from the one before (len(x) if none): looks at a
+    growing prefix, so a series that moves early costs nothing."""
+    size = 1024
+    while True:
+        head = x[: size + 1]
+        moved = np.flatnonzero(head[1:] != head[:-1])
+        if len(moved):
+            return int(moved[0]) + 1
+        if size + 1 >= len(x):
+            return len(x)
+        size *= 8
 
 
 def macd(x: Array, fast: int = 12, slow: int = 26, signal: int = 9) -> tuple[Array, Array, Array]:
@@ -113,11 +162,28 @@ def macd_seed(
     """The seed's v2 MACD (spec §2.1): line = EMA(fast) - EMA(slow), each EMA seeded on its
     own; the signal is an EMA over the line **with its undefined values replaced by 0**.
     TA-Lib's MACD differs early on: it seeds the fast EMA at the slow one's first bar."""
-    line = ema(x, fast)
-    line -= ema(x, slow)
-    zero_filled = line.copy()
-    zero_filled[np.isnan(zero_filled)] = 0.0
-    sig = ema(zero_filled, signal)
+    x = _f64(x)
+
+    def exact(m: int) -> tuple[Array, Array, Array]:
+        line = ema(x[:m], fast)
+        line -= ema(x[:m], slow)
+        zero_filled = line.copy()
+        zero_filled[np.isnan(zero_filled)] = 0.0
+        sig = ema(zero_filled, signal)
+        return line, sig, line - sig
+
+    transient = transient_bars(2.0 / (fast + 1)) + transient_bars(2.0 / (signal + 1)) + slow
+    if len(x) <= 2 * transient:
+        return exact(len(x))
+    head_line, head_sig, _ = exact(transient)
+    line, sig, _ = talib.MACD(x, fastperiod=fast, slowperiod=slow, signalperiod=signal)
+    for head, full in ((head_line, line), (head_sig, sig)):
+        a, b = head[-1], full[transient - 1]
+        if not (np.isfinite(a) and np.isfinite(b)) or abs(a - b) > SEAM_TOLERANCE * max(
+            abs(b), 1.0
+        ):
+            return exact(len(x))
+        full[:transient] = head
     return line, sig, line - sig
 
 
@@ -143,11 +209,18 @@ def atr(high: Array, low: Array, close: Array, period: int = 14) -> Array:
 def atr_viewer(high: Array, low: Array, close: Array, period: int = 14) -> Array:
     """The in-browser backtest's ATR (spec §7.2): TR[0] = H-L, first value at index
     period-1 = mean of TR over bars 0..period-1."""
-    tr = true_range(high, low, close)
-    tr[0] = float(high[0]) - float(low[0])
-    if len(tr) < period:
-        return np.full(tr.shape, np.nan)
-    return wilder(tr, period, tr[:period].mean(), period - 1)
+    n = len(high)
+    if n < period:
+        return np.full(n, np.nan)
+
+    def exact(m: int) -> Array:
+        tr = true_range(high[:m], low[:m], close[:m])
+        tr[0] = float(high[0]) - float(low[0])
+        return wilder(tr, period, tr[:period].mean(), period - 1)
+
+    return spliced(
+        exact, lambda: atr(high, low, close, period), n, transient_bars(1.0 / period) + period
+    )
 
 
 def directional_movement(high: Array, low: Array) -> tuple[Array, Array]:
@@ -193,8 +266,40 @@ def adx_seed(high: Array, low: Array, close: Array, period: int = 14) -> tuple[A
     empty = np.full(n, np.nan)
     if n <= period:
         return empty, empty.copy(), empty.copy()
-    pdi, mdi, dx = _di_dx(high, low, close, period=period, start=period, first=slice(1, period + 1))
-    return wilder(dx, period, dx[period], period), pdi, mdi
+
+    def exact(m: int) -> tuple[Array, Array, Array]:
+        pdi, mdi, dx = _di_dx(
+            high[:m], low[:m], close[:m], period=period, start=period, first=slice(1, period + 1)
+        )
+        return wilder(dx, period, dx[period], period), pdi, mdi
+
+    return _spliced_adx(exact, high, low, close, period)
+
+
+def _spliced_adx(
+    exact: Callable[[int], tuple[Array, Array, Array]],
+    high: Array,
+    low: Array,
+    close: Array,
+    period: int,
+) -> tuple[Array, Array, Array]:
+    """ADX, +DI, -DI of a seed variant: exact over the transient, TA-Lib's after it (two
+    chained Wilder smoothings), each seam checked; exact throughout if one does not hold."""
+    n = len(high)
+    transient = transient_bars(1.0 / period, stages=2) + 2 * period
+    if n <= 2 * transient:
+        return exact(n)
+    head = exact(transient)
+    full = adx(high, low, close, period)
+    for h, f in zip(head, full, strict=True):
+        a, b = h[-1], f[transient - 1]
+        if not (np.isfinite(a) and np.isfinite(b)) or abs(a - b) > SEAM_TOLERANCE * max(
+            abs(b), 1.0
+        ):
+            return exact(n)
+    for h, f in zip(head, full, strict=True):
+        f[:transient] = h
+    return full
 
 
 def adx_viewer(
@@ -206,9 +311,15 @@ def adx_viewer(
     empty = np.full(n, np.nan)
     if n <= 2 * period:
         return empty, empty.copy(), empty.copy()
-    pdi, mdi, dx = _di_dx(high, low, close, period=period, start=period, first=slice(1, period + 1))
-    seed = dx[period + 1 : 2 * period + 1].mean()
-    return wilder(dx, period, seed, 2 * period), pdi, mdi
+
+    def exact(m: int) -> tuple[Array, Array, Array]:
+        pdi, mdi, dx = _di_dx(
+            high[:m], low[:m], close[:m], period=period, start=period, first=slice(1, period + 1)
+        )
+        seed = dx[period + 1 : 2 * period + 1].mean()
+        return wilder(dx, period, seed, 2 * period), pdi, mdi
+
+    return _spliced_adx(exact, high, low, close, period)
 
 
 # -- bands and channels ------------------------------------------------------------------
