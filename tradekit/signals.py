@@ -79,6 +79,31 @@ class Prepared:
     rows: np.ndarray  # indices of the bars to emit
     #: why a single evaluation cannot be trusted (stale data), else None
     problem: str | None = None
+    #: bars whose lookback window contains a gap in the data: no signal, note gap_in_ohlcv
+    gapped: np.ndarray | None = None
+
+
+#: Bars after a gap that are not trusted, for strategies that do not say (min_bars).
+GAP_WINDOW = 200
+
+
+def gaps_in(candles: Candles) -> list[tuple[int, int]]:
+    """(open time of the bar before the gap, missing bars) for each gap."""
+    steps = np.diff(candles.ts)
+    return [
+        (int(candles.ts[i]), int(steps[i] // candles.step) - 1)
+        for i in np.flatnonzero(steps > candles.step)
+    ]
+
+
+def gapped_bars(candles: Candles, window: int) -> np.ndarray:
+    """True for each bar with a gap among the `window` bars up to it."""
+    n = len(candles)
+    after_gap = np.zeros(n, dtype=bool)
+    after_gap[1:] = np.diff(candles.ts) > candles.step
+    index = np.where(after_gap, np.arange(n), -(10**9))
+    last_gap = np.maximum.accumulate(index) if n else index
+    return np.arange(n) - last_gap < window
 
 
 def load_candles(
@@ -144,10 +169,13 @@ def prepare(
     if len(base) == 0:
         raise UsageError(f"no {symbol} {base_tf} bars before {_iso(as_of)} in the data")
     evaluations = strategy.evaluate(data, params, forming=forming)
+    window = int(getattr(params, "min_bars", GAP_WINDOW))
+    gapped = gapped_bars(base, window)
     if replay is not None:
         close = base.ts + step
         first = int(np.searchsorted(close, _ms(replay[0]), "left"))
-        return Prepared(strategy, params, symbol, base_tf, evaluations, np.arange(first, len(base)))
+        rows = np.arange(first, len(base))
+        return Prepared(strategy, params, symbol, base_tf, evaluations, rows, gapped=gapped)
     problem = None
     last_close = int(base.ts[-1]) + (0 if forming else step)
     if not forming and as_of - last_close >= step:
@@ -156,8 +184,21 @@ def prepare(
             f"{(as_of - last_close) // step} bar(s) before {_iso(as_of)}; "
             "import or fetch newer candles"
         )
+    if problem is None and gapped[-1]:
+        gap = gaps_in(base)[-1]
+        problem = (
+            f"a gap in the data: {gap[1]} missing {base_tf} bar(s) after {_iso(gap[0])}, within "
+            f"the last {window} bars the strategy reads; fill it (`tk data fetch`/`import`)"
+        )
     return Prepared(
-        strategy, params, symbol, base_tf, evaluations, np.array([len(base) - 1]), problem
+        strategy,
+        params,
+        symbol,
+        base_tf,
+        evaluations,
+        np.array([len(base) - 1]),
+        problem,
+        gapped,
     )
 
 
@@ -179,11 +220,15 @@ def records(prepared: Prepared, *, dry_run: bool) -> Iterator[dict[str, Any]]:
         opens, closes = _iso_column(bar_ts), _iso_column(bar_ts + step)
     name = prepared.strategy.name
     for n, i in enumerate(rows.tolist()):
-        note = "stale_ohlcv" if prepared.problem else ev.note[i]
+        gap = prepared.gapped is not None and prepared.gapped[i]
+        if prepared.problem and not gap:
+            note = "stale_ohlcv"
+        else:
+            note = "gap_in_ohlcv" if gap else ev.note[i]
         context = contexts[n]
         context["note"] = note
         close_iso = closes[n]
-        side = None if prepared.problem else ev.side[i]
+        side = None if prepared.problem or gap else ev.side[i]
         record: dict[str, Any] = {
             "tradePlanVersion": 1,
             "cycleId": f"{name}:{prepared.symbol}:{prepared.timeframe}:{close_iso}",
