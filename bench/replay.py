@@ -64,8 +64,7 @@ def main() -> None:
 
         def with_json() -> None:
             writer = JsonlWriter(io.BytesIO(), Redactor())
-            for record in records(prepare("v5", **kwargs), dry_run=False):
-                writer.write(record)
+            writer.write_many(records(prepare("v5", **kwargs), dry_run=False))
 
         t_eval, t_json = best(evaluate_only, args.runs), best(with_json, args.runs)
         tk_signal = str(Path(sys.executable).parent / "tk-signal")

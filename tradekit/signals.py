@@ -219,19 +219,23 @@ def records(prepared: Prepared, *, dry_run: bool) -> Iterator[dict[str, Any]]:
     else:
         opens, closes = _iso_column(bar_ts), _iso_column(bar_ts + step)
     name = prepared.strategy.name
-    for n, i in enumerate(rows.tolist()):
-        gap = prepared.gapped is not None and prepared.gapped[i]
-        if prepared.problem and not gap:
-            note = "stale_ohlcv"
+    prefix = f"{name}:{prepared.symbol}:{prepared.timeframe}:"
+    # Plain lists: indexing numpy arrays one element at a time is slow in a loop.
+    notes, sides, reasons = ev.note[rows].tolist(), ev.side[rows].tolist(), ev.reason[rows].tolist()
+    levels = ev.level[rows].tolist() if ev.level is not None else ["strong"] * len(rows)
+    gapped = prepared.gapped[rows].tolist() if prepared.gapped is not None else [False] * len(rows)
+    for n, context in enumerate(contexts):
+        gap = gapped[n]
+        if gap:
+            note, side = "gap_in_ohlcv", None
+        elif prepared.problem:
+            note, side = "stale_ohlcv", None
         else:
-            note = "gap_in_ohlcv" if gap else ev.note[i]
-        context = contexts[n]
+            note, side = notes[n], sides[n]
         context["note"] = note
-        close_iso = closes[n]
-        side = None if prepared.problem or gap else ev.side[i]
         record: dict[str, Any] = {
             "tradePlanVersion": 1,
-            "cycleId": f"{name}:{prepared.symbol}:{prepared.timeframe}:{close_iso}",
+            "cycleId": prefix + closes[n],
             "dryRun": dry_run,
         }
         if side is None:
@@ -241,8 +245,8 @@ def records(prepared: Prepared, *, dry_run: bool) -> Iterator[dict[str, Any]]:
             record["plan"] = {
                 "symbol": prepared.symbol,
                 "side": side,
-                "level": ev.level[i] if ev.level is not None else "strong",
-                "reason": ev.reason[i],
+                "level": levels[n] or "strong",
+                "reason": reasons[n],
                 "action": "open",
                 "source": {
                     "kind": "strategy",

@@ -198,30 +198,34 @@ def parse_lines(
 
 class JsonlWriter:
     """Writes one JSON line per record and flushes it, so `tail -F | tk-…` streams.
-    A batch (a replay) may pass `flush_each=False` and call `flush()` at the end."""
+    A batch (a replay) uses `write_many`, which writes in blocks."""
 
-    def __init__(
-        self,
-        stream: BinaryIO,
-        redactor: Redactor,
-        *,
-        pretty: bool = False,
-        flush_each: bool = True,
-    ):
+    def __init__(self, stream: BinaryIO, redactor: Redactor, *, pretty: bool = False):
         self._stream = stream
         self.redactor = redactor
         self._pretty = pretty
-        self._flush_each = flush_each
         self.count = 0
 
-    def flush(self) -> None:
+    def write_many(self, records: Iterable[dict[str, Any]], chunk: int = 2000) -> None:
+        """A batch (a replay): serialize, redact and write `chunk` lines at a time."""
+        batch: list[bytes] = []
+        for record in records:
+            batch.append(jsonio.dumps(record, pretty=self._pretty))
+            if len(batch) >= chunk:
+                self._write_batch(batch)
+                batch = []
+        if batch:
+            self._write_batch(batch)
         self._stream.flush()
+
+    def _write_batch(self, lines: list[bytes]) -> None:
+        self._stream.write(self.redactor.bytes(b"\n".join(lines)) + b"\n")
+        self.count += len(lines)
 
     def write(self, record: dict[str, Any]) -> None:
         data = self.redactor.bytes(jsonio.dumps(record, pretty=self._pretty))
         self._stream.write(data + b"\n")
-        if self._flush_each:
-            self._stream.flush()
+        self._stream.flush()
         self.count += 1
 
 

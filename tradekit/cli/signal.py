@@ -128,10 +128,7 @@ def _evaluate(
         forming=forming,
         spec_file=spec,
     )
-    # A replay is a batch: let the buffer work (one write per block, not per line).
-    writer = JsonlWriter(
-        sys.stdout.buffer, session.redactor, pretty=pretty, flush_each=window is None
-    )
+    writer = JsonlWriter(sys.stdout.buffer, session.redactor, pretty=pretty)
     dry_run = common.requested_mode == "dry-run"
     with Store(session.home.db_file, session.redactor) as store:
         run_id = store.start_run("signal", session.mode.mode, session.clock.now())
@@ -175,9 +172,7 @@ def _emit(session: Session, prepared, writer, *, dry_run: bool, audit: bool) -> 
     from tradekit.signals import records
 
     if not audit:
-        for record in records(prepared, dry_run=dry_run):
-            writer.write(record)
-        writer.flush()
+        writer.write_many(records(prepared, dry_run=dry_run))
         return ExitStatus.OK
     note = None
     with AuditLog(session.home.log("decisions"), session.redactor) as trail:
