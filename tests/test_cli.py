@@ -20,6 +20,7 @@ from tradekit.config import Config, LiveConfig, load_config
 from tradekit.errors import ConfigError
 from tradekit.exitstatus import ExitStatus
 from tradekit.modes import resolve_mode
+from tradekit.store import SCHEMA_VERSION
 
 README = (ROOT / "README.md").read_text()
 STAGES = ["signal", "news-gate", "parse-tg", "risk", "exec", "guard", "report"]
@@ -150,7 +151,7 @@ def test_status_reports_runs_and_logs(home: Path) -> None:
     result = CliRunner().invoke(status_cmd.app, ["--json"])
     assert result.exit_code == 0
     info = json.loads(result.stdout)
-    assert info["mode"] == "dry-run" and info["schemaVersion"] == 1
+    assert info["mode"] == "dry-run" and info["schemaVersion"] == SCHEMA_VERSION
     assert info["logs"] == {"decisions.jsonl": 1, "errors.jsonl": 1}
     [last] = info["runs"]
     assert (last["stage"], last["read"], last["written"], last["badLines"], last["exitStatus"]) == (

@@ -4,6 +4,7 @@ that name the key and the file; a missing file means all defaults."""
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,10 +31,16 @@ class ExchangeConfig(Section):
     timeout_ms: int = Field(10_000, ge=100, le=120_000)
 
 
+class PaperConfig(Section):
+    starting_balance: Decimal = Field(Decimal(1000), gt=0)
+    slippage: Decimal = Field(Decimal("0.0003"), ge=0, lt=Decimal("0.1"))
+
+
 class Config(Section):
     mode: Literal["dry-run", "paper"] | None = None
     live: LiveConfig = LiveConfig()
     exchange: ExchangeConfig = ExchangeConfig()
+    paper: PaperConfig = PaperConfig()
     #: [strategies.NAME] tables; each strategy validates its own (typed) parameters.
     strategies: dict[str, dict[str, Any]] = {}
 

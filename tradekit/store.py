@@ -43,6 +43,14 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # v2: paper trading accounts (the engine's whole state, one JSON document per account).
+    """
+    CREATE TABLE paper_accounts (
+        name TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: How long to wait for another process's write transaction before giving up (exit 75).
@@ -60,6 +68,15 @@ class RunRow:
     records_written: int | None
     bad_lines: int | None
     exit_status: int | None
+
+
+@dataclass
+class PaperSlot:
+    data: Any
+    changed: bool = False
+
+    def replace(self, data: Any) -> None:
+        self.data, self.changed = data, True
 
 
 class Store:
@@ -173,6 +190,24 @@ class Store:
     def get_flag(self, key: str) -> Any:
         row = self.db.execute("SELECT value FROM flags WHERE key=?", (key,)).fetchone()
         return None if row is None else jsonio.loads(row[0])
+
+    # -- paper accounts ----------------------------------------------------------------
+
+    @contextmanager
+    def paper_account(self, name: str, now: datetime) -> Iterator[PaperSlot]:
+        """Read-modify-write one paper account under the write lock: concurrent runs see
+        each other's changes whole, never half."""
+        with self.transaction() as db:
+            row = db.execute("SELECT state FROM paper_accounts WHERE name=?", (name,)).fetchone()
+            slot = PaperSlot(None if row is None else jsonio.loads(row[0]))
+            yield slot
+            if slot.changed:
+                db.execute(
+                    "INSERT INTO paper_accounts (name, state, updated_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET state=excluded.state, "
+                    "updated_at=excluded.updated_at",
+                    (name, self.to_json(slot.data), format_time(now)),
+                )
 
     def close(self) -> None:
         self.db.close()

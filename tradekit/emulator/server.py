@@ -23,6 +23,8 @@ from urllib.parse import parse_qsl, urlsplit
 import numpy as np
 
 from tradekit import jsonio
+from tradekit.exchange.markets import DEFAULT_MARKETS, places
+from tradekit.exchange.model import MarketSpec
 from tradekit.market.candles import timeframe_ms
 from tradekit.market.store import CandleStore
 
@@ -37,34 +39,19 @@ PRODUCT_TYPES = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Contract:
-    symbol: str
-    base: str
-    price_place: int
-    volume_place: int
-    min_trade_num: str
-    min_trade_usdt: str = "5"
-    max_lever: int = 125
-
-    def as_bitget(self) -> dict[str, Any]:
-        return {
-            "symbol": self.symbol, "baseCoin": self.base, "quoteCoin": "USDT",
-            "supportMarginCoins": ["USDT"], "symbolType": "perpetual",
-            "pricePlace": str(self.price_place), "priceEndStep": "1",
-            "volumePlace": str(self.volume_place),
-            "sizeMultiplier": format(10 ** -self.volume_place, f".{self.volume_place}f")
-            if self.volume_place else "1",
-            "minTradeNum": self.min_trade_num, "minTradeUSDT": self.min_trade_usdt,
-            "symbolStatus": "normal", "makerFeeRate": "0.0002", "takerFeeRate": "0.0006",
-            "minLever": "1", "maxLever": str(self.max_lever), "launchTime": "",
-        }  # fmt: skip
-
-
-CONTRACTS = (
-    Contract("BTCUSDT", "BTC", price_place=1, volume_place=4, min_trade_num="0.0001"),
-    Contract("ETHUSDT", "ETH", price_place=2, volume_place=2, min_trade_num="0.01"),
-)
+def contract_json(spec: MarketSpec) -> dict[str, Any]:
+    """A market as Bitget's /mix/market/contracts lists it."""
+    volume_place = places(spec.size_step)
+    return {
+        "symbol": spec.symbol, "baseCoin": spec.base, "quoteCoin": "USDT",
+        "supportMarginCoins": ["USDT"], "symbolType": "perpetual",
+        "pricePlace": str(places(spec.price_tick)), "priceEndStep": "1",
+        "volumePlace": str(volume_place), "sizeMultiplier": str(spec.size_step),
+        "minTradeNum": str(spec.min_size), "minTradeUSDT": str(spec.min_notional),
+        "symbolStatus": "normal", "makerFeeRate": str(spec.maker_fee),
+        "takerFeeRate": str(spec.taker_fee), "minLever": "1",
+        "maxLever": str(spec.max_leverage), "launchTime": "",
+    }  # fmt: skip
 
 
 class ApiError(Exception):
@@ -96,7 +83,7 @@ class Emulator:
     """The emulated exchange. `clock` returns epoch ms (the real time by default)."""
 
     store: CandleStore
-    contracts: tuple[Contract, ...] = CONTRACTS
+    markets: dict[str, MarketSpec] = field(default_factory=lambda: dict(DEFAULT_MARKETS))
     clock: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
     requests: list[str] = field(default_factory=list)
 
@@ -135,14 +122,13 @@ class Emulator:
     def contracts_endpoint(self, request: Request) -> list[dict[str, Any]]:
         if request.query.get("productType") != "USDT-FUTURES":
             return []
-        return [contract.as_bitget() for contract in self.contracts]
+        return [contract_json(spec) for spec in self.markets.values()]
 
-    def _contract(self, request: Request) -> Contract:
+    def _contract(self, request: Request) -> MarketSpec:
         symbol = request.query.get("symbol", "")
-        for contract in self.contracts:
-            if contract.symbol == symbol:
-                return contract
-        raise ApiError(400, "40034", f"Parameter symbol {symbol!r} does not exist")
+        if symbol not in self.markets:
+            raise ApiError(400, "40034", f"Parameter symbol {symbol!r} does not exist")
+        return self.markets[symbol]
 
     def candles_endpoint(self, request: Request, *, max_limit: int = 1000) -> list[list[str]]:
         contract = self._contract(request)

@@ -159,4 +159,6 @@ class AccountState:
     positions: dict[tuple[str, PositionSide], Position] = field(default_factory=dict)
     fills: list[Fill] = field(default_factory=list)
     prices: dict[str, Prices] = field(default_factory=dict)
+    #: per symbol, the close time (ms) of the last bar replayed into the prices
+    synced: dict[str, int] = field(default_factory=dict)
     next_id: int = 1

@@ -1,0 +1,132 @@
+"""The paper exchange: one account across runs, prices replayed from the candle store,
+concurrent runs serialised, and `tk paper`."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import subprocess
+from datetime import UTC, datetime
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, script
+
+from tradekit.clock import Clock
+from tradekit.errors import BadInputError
+from tradekit.exchange.model import Order
+from tradekit.exchange.paper import PaperExchange
+from tradekit.market.candles import read_csv
+from tradekit.market.store import CandleStore
+from tradekit.store import Store
+
+CANDLES = read_csv(ROOT / "examples" / "BTCUSDT-1h.csv", "BTCUSDT", "1h")
+
+
+def at(hour: int, day: int = 17) -> Clock:
+    return Clock(datetime(2026, 2, day, hour, tzinfo=UTC))
+
+
+def paper(home: Path, clock: Clock) -> PaperExchange:
+    candles = CandleStore(home / "data")
+    if candles.load("BTCUSDT", "1h") is None:
+        candles.merge(CANDLES)
+    return PaperExchange(Store(home / "tradekit.db"), candles, clock)
+
+
+def bar(hour: int, day: int = 17) -> tuple:
+    ts = int(datetime(2026, 2, day, hour, tzinfo=UTC).timestamp() * 1000)
+    return CANDLES.rows[CANDLES.ts == ts][0].tolist()
+
+
+def test_the_account_carries_over_and_stops_fire_on_the_path(tmp_path: Path) -> None:
+    with paper(tmp_path, at(10)).session("BTCUSDT") as engine:
+        close_9h = D(repr(bar(9)[4]))  # the 09:00 bar closed at 10:00
+        assert engine.state.prices["BTCUSDT"].last == close_9h
+        engine.set_leverage("BTCUSDT", 5)
+        entry = engine.place("BTCUSDT", "buy", D("0.01"), 0, client_oid="e")
+        assert isinstance(entry, Order) and entry.status == "filled"
+        stop = engine.spec("BTCUSDT").price(close_9h * D("0.995"))
+        engine.place(
+            "BTCUSDT",
+            "sell",
+            D("0.01"),
+            0,
+            plan_type="pos_loss",
+            trigger_price=stop,
+            trigger_type="fill_price",
+            client_oid="sl",
+        )
+    lows = [bar(h)[3] for h in range(10, 16)]
+    first_hit = next(h for h, low in zip(range(10, 16), lows, strict=True) if low <= float(stop))
+    with paper(tmp_path, at(first_hit)).session() as engine:  # that bar has not closed yet
+        assert ("BTCUSDT", "long") in engine.state.positions
+    with paper(tmp_path, at(first_hit + 1)).session() as engine:
+        assert ("BTCUSDT", "long") not in engine.state.positions
+        assert engine.find(client_oid="sl").status == "triggered"
+        assert engine.state.fills[-1].ts == int(at(first_hit + 1).now().timestamp() * 1000)
+
+
+def _place(home: str, oid: str) -> None:
+    with paper(Path(home), at(10)).session("BTCUSDT") as engine:
+        engine.place("BTCUSDT", "buy", D("0.001"), 0, client_oid=oid)
+
+
+def test_concurrent_runs_lose_nothing(tmp_path: Path) -> None:
+    paper(tmp_path, at(10)).reset(D(1000))
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_place, args=(str(tmp_path), f"o{i}")) for i in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    with paper(tmp_path, at(10)).session() as engine:
+        assert engine.state.positions[("BTCUSDT", "long")].size == D("0.006")
+        assert sorted(o.client_oid for o in engine.state.orders.values()) == [
+            f"o{i}" for i in range(6)
+        ]
+
+
+def test_an_unreadable_account_is_a_clear_error(tmp_path: Path) -> None:
+    paper(tmp_path, at(10)).reset(D(1000))
+    db = sqlite3.connect(tmp_path / "tradekit.db")
+    db.execute("UPDATE paper_accounts SET state = '{\"version\": 99}'")
+    db.commit()
+    with (
+        pytest.raises(BadInputError, match=r"unreadable .* `tk paper reset`"),
+        paper(tmp_path, at(10)).session(),
+    ):
+        pass
+
+
+def test_tk_paper_commands(home: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [script("tk"), "paper", *args, "--now", "2026-02-19T18:00:00Z"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    empty = run("status")  # an account with nothing open needs no prices
+    assert empty.returncode == 0 and "equity     1000.00 USDT" in empty.stdout
+    subprocess.run(
+        [script("tk"), "data", "import", str(ROOT / "examples" / "BTCUSDT-1h.csv")],
+        check=True,
+        capture_output=True,
+    )
+    assert run("reset", "--balance", "250").stdout == "paper account reset: 250 USDT\n"
+    assert run("deposit", "50").stdout == "balance 300 USDT\n"
+    status = run("status")
+    assert status.returncode == 0 and "equity     300.00 USDT" in status.stdout
+    assert run("deposit", "-5").returncode == 2
+
+
+def test_trading_a_symbol_without_candles_says_so(tmp_path: Path) -> None:
+    exchange = PaperExchange(Store(tmp_path / "db"), CandleStore(tmp_path / "data"), at(10))
+    with pytest.raises(Exception, match="no BTCUSDT candles .* `tk data import`"):
+        with exchange.session("BTCUSDT"):
+            pass

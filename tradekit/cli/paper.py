@@ -1,0 +1,141 @@
+"""tk paper: the simulated exchange's account (status, reset, deposit)."""
+
+import sys
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import typer
+
+from tradekit import jsonio
+from tradekit.cli.base import Session, guarded, new_app, run_app
+from tradekit.cli.options import CommonOptions, common_options
+from tradekit.errors import UsageError
+from tradekit.exitstatus import ExitStatus
+
+PROG = "tk paper"
+SUMMARY = "Show, reset or fund the paper account that --paper trades on."
+HELP = f"""{SUMMARY}
+
+The paper account lives in HOME/tradekit.db; its prices are the closes of the candles in
+HOME/data at the run's time (--now), each bar since the last run replayed in order.
+"""
+
+app = new_app(HELP)
+
+
+def _exchange(session: Session):
+    from tradekit.exchange.paper import PaperExchange
+    from tradekit.market.store import CandleStore
+    from tradekit.store import Store
+
+    store = Store(session.home.db_file, session.redactor)
+    paper = session.config.paper
+    return PaperExchange(
+        store,
+        CandleStore(session.home.data),
+        session.clock,
+        slippage=paper.slippage,
+        starting_balance=paper.starting_balance,
+    )
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise UsageError(f"{text!r} is not an amount") from None
+    if not value.is_finite() or value <= 0:
+        raise UsageError(f"{text!r}: the amount must be a positive number")
+    return value
+
+
+@app.command("status", help="Equity, balance, positions and open orders.")
+@common_options
+def status(
+    common: CommonOptions,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    def body() -> ExitStatus:
+        session = Session.open(PROG, common)
+        exchange = _exchange(session)
+        with exchange.session() as engine:
+            info: dict[str, Any] = {
+                "equity": engine.equity(),
+                "balance": engine.state.balance,
+                "available": engine.available(),
+                "positions": [
+                    {"symbol": p.symbol, "side": p.side, "size": p.size,
+                     "entryPrice": p.entry_price,
+                     "mark": engine.state.prices[p.symbol].mark,
+                     "unrealizedPnl": p.unrealized(engine.state.prices[p.symbol].mark),
+                     "leverage": p.leverage, "marginMode": p.margin_mode,
+                     "liquidationPrice": p.liquidation_price(engine.markets[p.symbol])}
+                    for p in engine.state.positions.values()
+                ],
+                "openOrders": [
+                    {"id": o.id, "clientOid": o.client_oid, "symbol": o.symbol, "side": o.side,
+                     "type": o.plan_type if o.plan_type != "normal" else o.type,
+                     "size": o.size, "price": o.price, "triggerPrice": o.trigger_price}
+                    for o in engine.state.orders.values() if o.open
+                ],
+                "fills": len(engine.state.fills),
+            }  # fmt: skip
+        exchange.store.close()
+        if json_output:
+            sys.stdout.buffer.write(jsonio.dumps(info) + b"\n")
+            return ExitStatus.OK
+        typer.echo(f"equity     {info['equity']:.2f} USDT")
+        typer.echo(f"balance    {info['balance']:.2f} USDT   available {info['available']:.2f}")
+        for p in info["positions"]:
+            typer.echo(
+                f"position   {p['symbol']} {p['side']} {p['size']} @ {p['entryPrice']:.2f}  "
+                f"mark {p['mark']}  pnl {p['unrealizedPnl']:.2f}  liq {p['liquidationPrice']:.2f}"
+            )
+        for o in info["openOrders"]:
+            at = o["triggerPrice"] or o["price"] or "market"
+            typer.echo(f"order      {o['symbol']} {o['type']} {o['side']} {o['size']} @ {at}")
+        typer.echo(f"fills      {info['fills']}")
+        return ExitStatus.OK
+
+    guarded(PROG, common.verbosity, body)
+
+
+@app.command("reset", help="Start a new paper account (positions and orders are dropped).")
+@common_options
+def reset(
+    common: CommonOptions,
+    balance: Annotated[
+        str | None, typer.Option("--balance", help="USDT; default [paper] starting_balance.")
+    ] = None,
+) -> None:
+    def body() -> ExitStatus:
+        session = Session.open(PROG, common)
+        amount = _amount(balance) if balance else session.config.paper.starting_balance
+        exchange = _exchange(session)
+        exchange.reset(amount)
+        exchange.store.close()
+        typer.echo(f"paper account reset: {amount} USDT")
+        return ExitStatus.OK
+
+    guarded(PROG, common.verbosity, body)
+
+
+@app.command("deposit", help="Add USDT to the paper account.")
+@common_options
+def deposit(
+    common: CommonOptions,
+    amount: Annotated[str, typer.Argument(help="USDT to add.")],
+) -> None:
+    def body() -> ExitStatus:
+        session = Session.open(PROG, common)
+        exchange = _exchange(session)
+        balance = exchange.deposit(_amount(amount))
+        exchange.store.close()
+        typer.echo(f"balance {balance} USDT")
+        return ExitStatus.OK
+
+    guarded(PROG, common.verbosity, body)
+
+
+def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
+    run_app(app, argv, prog_name or PROG)

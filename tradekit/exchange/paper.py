@@ -1,0 +1,116 @@
+"""The paper exchange: the matching engine with its account kept in the SQLite store and
+prices taken from the local candle store, so consecutive cron runs continue one account.
+
+Every operation runs in one write transaction: load the account, bring prices up to `now`
+(replaying each closed bar since the last update, so stops and limits see the path: its
+high and low, not just the close), act, save. Two runs at once are serialised by SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+
+from tradekit.clock import Clock
+from tradekit.errors import BadInputError, UsageError
+from tradekit.exchange import state as state_json
+from tradekit.exchange.engine import Engine
+from tradekit.exchange.markets import DEFAULT_MARKETS
+from tradekit.exchange.model import AccountState, MarketSpec, Prices
+from tradekit.market.candles import Candles
+from tradekit.market.store import CandleStore
+from tradekit.store import Store
+
+ACCOUNT = "default"
+#: the finest stored timeframe is used for prices; these are tried in order
+PRICE_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
+
+
+class PaperExchange:
+    def __init__(
+        self,
+        store: Store,
+        candles: CandleStore,
+        clock: Clock,
+        *,
+        markets: dict[str, MarketSpec] | None = None,
+        slippage: Decimal = Decimal("0.0003"),
+        starting_balance: Decimal = Decimal(1000),
+        account: str = ACCOUNT,
+    ):
+        self.store, self.candles, self.clock = store, candles, clock
+        self.markets = markets or DEFAULT_MARKETS
+        self.slippage = slippage
+        self.starting_balance = starting_balance
+        self.account = account
+
+    def _now(self) -> tuple[datetime, int]:
+        now = self.clock.now()
+        return now, int(now.timestamp() * 1000)
+
+    @contextmanager
+    def session(self, *symbols: str) -> Iterator[Engine]:
+        """The engine with prices for `symbols` (and every symbol held) brought up to now."""
+        now, now_ms = self._now()
+        with self.store.paper_account(self.account, now) as slot:
+            if slot.data is None:
+                account = AccountState(balance=self.starting_balance)
+            else:
+                try:
+                    account = state_json.load(slot.data)
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise BadInputError(
+                        f"the paper account in {self.store.path} is unreadable ({exc}); "
+                        "`tk paper reset` starts a new one"
+                    ) from None
+            engine = Engine(self.markets, account, slippage=self.slippage)
+            held = {symbol for symbol, _side in account.positions}
+            held |= {order.symbol for order in account.orders.values() if order.open}
+            for symbol in sorted(held | set(symbols)):
+                self._advance(engine, symbol, now_ms)
+            yield engine
+            slot.replace(state_json.dump(engine.state))
+
+    def _series(self, symbol: str) -> Candles:
+        for timeframe in PRICE_TIMEFRAMES:
+            candles = self.candles.load(symbol, timeframe)
+            if candles is not None and len(candles):
+                return candles
+        raise UsageError(
+            f"no {symbol} candles in {self.candles.root} for paper prices: `tk data import` some"
+        )
+
+    def _advance(self, engine: Engine, symbol: str, now_ms: int) -> None:
+        """Replay every bar closed since the last update, in order."""
+        if symbol not in self.markets:
+            raise UsageError(f"{symbol} is not a market of the paper exchange")
+        series = self._series(symbol).closed_at(now_ms)
+        if len(series) == 0:
+            raise UsageError(f"no {symbol} bar closed before now in {self.candles.root}")
+        synced = engine.state.synced.get(symbol)
+        rows = series.rows if synced is None else series.rows[series.ts + series.step > synced]
+        if synced is None:
+            rows = rows[-1:]  # a new account starts at the latest close
+        step = series.step
+        for row in rows.tolist():
+            ts, _open, high, low, close = row[:5]
+            prices = Prices(
+                Decimal(repr(close)),
+                Decimal(repr(close)),
+                high=Decimal(repr(high)),
+                low=Decimal(repr(low)),
+            )
+            engine.update_price(symbol, prices, int(ts) + step)
+            engine.state.synced[symbol] = int(ts) + step
+
+    def reset(self, balance: Decimal) -> None:
+        now, _ = self._now()
+        with self.store.paper_account(self.account, now) as slot:
+            slot.replace(state_json.dump(AccountState(balance=balance)))
+
+    def deposit(self, amount: Decimal) -> Decimal:
+        with self.session() as engine:
+            engine.state.balance += amount
+            return engine.state.balance
