@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT, script
 
 from tradekit.clock import Clock
-from tradekit.errors import BadInputError
+from tradekit.errors import BadInputError, UsageError
 from tradekit.exchange.model import Order
 from tradekit.exchange.paper import PaperExchange
 from tradekit.market.candles import read_csv
@@ -127,6 +127,8 @@ def test_tk_paper_commands(home: Path) -> None:
 
 def test_trading_a_symbol_without_candles_says_so(tmp_path: Path) -> None:
     exchange = PaperExchange(Store(tmp_path / "db"), CandleStore(tmp_path / "data"), at(10))
-    with pytest.raises(Exception, match="no BTCUSDT candles .* `tk data import`"):
-        with exchange.session("BTCUSDT"):
-            pass
+    with (
+        pytest.raises(UsageError, match=r"no BTCUSDT candles .* `tk data import`"),
+        exchange.session("BTCUSDT"),
+    ):
+        pass
