@@ -58,8 +58,8 @@ def emulator(tmp_path: Path):
 
     store = CandleStore(tmp_path / "emulator-data")
     store.merge(read_csv(ROOT / "examples" / "BTCUSDT-1h.csv", "BTCUSDT", "1h"))
-    # The bundled candles end at 2026-02-19T17:00Z; the emulator's clock is just after.
-    server = Emulator(store, clock=lambda: 1771524000000).serve()
+    # The bundled candles end at 2026-02-19T17:00Z; the market's clock is just after.
+    server = Emulator(store, market_clock=lambda: 1771524000000).serve()
     with server:
         yield server
 

@@ -12,10 +12,12 @@ Anything else is 404 with Bitget's 40404, so ccxt never mistakes it for a succes
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -23,8 +25,20 @@ from urllib.parse import parse_qsl, urlsplit
 import numpy as np
 
 from tradekit import jsonio
+from tradekit.emulator.trading import (
+    ApiError,
+    Fault,
+    Faults,
+    TradingApi,
+    body_json,
+    decimal_field,
+    verify_signature,
+)
+from tradekit.errors import UsageError
+from tradekit.exchange.engine import Engine
 from tradekit.exchange.markets import DEFAULT_MARKETS, places
-from tradekit.exchange.model import MarketSpec
+from tradekit.exchange.model import AccountState, MarketSpec, Prices
+from tradekit.exchange.paper import advance_prices
 from tradekit.market.candles import timeframe_ms
 from tradekit.market.store import CandleStore
 
@@ -33,6 +47,7 @@ GRANULARITY = {
     "1H": "1h", "2H": "2h", "4H": "4h", "6H": "6h", "12H": "12h",
     "1D": "1d", "1Dutc": "1d", "1W": "1w", "1Wutc": "1w",
 }  # fmt: skip
+FAULT_KINDS = ("delay", "http", "code", "partial_fill", "drop_response")
 PRODUCT_TYPES = (
     "USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES", "SUSDT-FUTURES", "SCOIN-FUTURES",
     "SUSDC-FUTURES",
@@ -54,14 +69,6 @@ def contract_json(spec: MarketSpec) -> dict[str, Any]:
     }  # fmt: skip
 
 
-class ApiError(Exception):
-    """An answer in Bitget's error shape."""
-
-    def __init__(self, status: int, code: str, msg: str):
-        super().__init__(msg)
-        self.status, self.code, self.msg = status, code, msg
-
-
 @dataclass
 class Request:
     method: str
@@ -69,9 +76,26 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    raw_query: str = ""
+
+
+#: The emulator's test account (what tests and `tk emulator` users put in BITGET_API_*).
+TEST_CREDENTIALS = {"tk-emulator-key": ("tk-emulator-secret", "tk-emulator-pass")}
+
+
+class DropResponse(Exception):
+    """The request was acted on; the connection is closed without an answer."""
 
 
 Handler = Callable[[Request], Any]
+
+
+def body_symbol(body: bytes) -> str | None:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    return data.get("symbol") if isinstance(data, dict) else None
 
 
 def _number(value: float) -> str:
@@ -86,8 +110,21 @@ class Emulator:
     markets: dict[str, MarketSpec] = field(default_factory=lambda: dict(DEFAULT_MARKETS))
     clock: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
     requests: list[str] = field(default_factory=list)
+    credentials: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(TEST_CREDENTIALS))
+    balance: Decimal = Decimal(1000)
+    slippage: Decimal = Decimal("0.0003")
+    faults: Faults = field(default_factory=Faults)
+    #: the time of the market (prices, fills); `clock` stays the wall clock that signed
+    #: requests are checked against. None: the same as `clock`.
+    market_clock: Callable[[], int] | None = None
 
     def __post_init__(self) -> None:
+        self.market_now = self.market_clock or self.clock
+        self.engine = Engine(
+            self.markets, AccountState(balance=self.balance), slippage=self.slippage
+        )
+        self.trading = TradingApi(self.engine)
+        self.private = self.trading.routes()
         self.routes: dict[tuple[str, str], Handler] = {
             ("GET", "/api/v2/mix/market/contracts"): self.contracts_endpoint,
             ("GET", "/api/v2/mix/market/candles"): self.candles_endpoint,
@@ -95,27 +132,104 @@ class Emulator:
             ("GET", "/api/v2/mix/market/ticker"): self.ticker_endpoint,
             ("GET", "/api/v2/public/time"): lambda _r: {"serverTime": str(self.clock())},
             ("GET", "/api/v3/account/settings"): self.uta_probe,
+            ("POST", "/_emulator/faults"): self.arm_fault,
+            ("POST", "/_emulator/faults/clear"): lambda _r: self.faults.clear(),
+            ("POST", "/_emulator/price"): self.set_price,
         }
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     # -- dispatch ------------------------------------------------------------------------
 
-    def handle(self, request: Request) -> tuple[int, dict[str, Any]]:
+    def handle(self, request: Request) -> tuple[int, dict[str, Any] | str]:
+        """Answer one request: (HTTP status, Bitget JSON or a plain-text body)."""
         with self._lock:
             self.requests.append(f"{request.method} {request.path}")
-        route = self.routes.get((request.method, request.path))
-        try:
-            if route is None:
-                raise ApiError(404, "40404", "Request URL NOT FOUND")
-            data = route(request)
-        except ApiError as exc:
-            return exc.status, {
-                "code": exc.code,
-                "msg": exc.msg,
-                "requestTime": self.clock(),
-                "data": None,
-            }
-        return 200, {"code": "00000", "msg": "success", "requestTime": self.clock(), "data": data}
+            try:
+                if (request.method, request.path) in self.private:
+                    return self._private(request)
+                route = self.routes.get((request.method, request.path))
+                if route is None:
+                    raise ApiError(404, "40404", "Request URL NOT FOUND")
+                return 200, self._ok(route(request))
+            except ApiError as exc:
+                return exc.status, {
+                    "code": exc.code,
+                    "msg": exc.msg,
+                    "requestTime": self.clock(),
+                    "data": None,
+                }
+
+    def _ok(self, data: Any) -> dict[str, Any]:
+        return {"code": "00000", "msg": "success", "requestTime": self.clock(), "data": data}
+
+    def _private(self, request: Request) -> tuple[int, dict[str, Any] | str]:
+        now = self.clock()
+        verify_signature(
+            request.method,
+            request.path,
+            raw_query=request.raw_query,
+            body=request.body,
+            headers=request.headers,
+            credentials=self.credentials,
+            now_ms=now,
+        )
+        delay = self.faults.take(request.path, ("delay",))
+        if delay is not None:
+            time.sleep(delay.delay_ms / 1000)
+        http = self.faults.take(request.path, ("http",))
+        if http is not None:
+            if http.text:
+                return http.status, http.msg or "Too Many Requests"
+            raise ApiError(http.status, http.code or str(http.status), http.msg or "error")
+        code = self.faults.take(request.path, ("code",))
+        if code is not None:
+            raise ApiError(400, code.code, code.msg or "error")
+        self._advance(request)
+        partial = self.faults.take(request.path, ("partial_fill",))
+        self.trading.now = self.market_now()
+        self.trading.ratio = partial.ratio if partial else Decimal(1)
+        data = self.private[(request.method, request.path)](request)
+        if self.faults.take(request.path, ("drop_response",)) is not None:
+            raise DropResponse
+        return 200, self._ok(data)
+
+    def _advance(self, request: Request) -> None:
+        """Bring prices up to the clock for the symbols involved (from the candle store)."""
+        symbols = {s for s, _ in self.engine.state.positions}
+        symbols |= {o.symbol for o in self.engine.state.orders.values() if o.open}
+        named = request.query.get("symbol") or body_symbol(request.body)
+        if named in self.markets:
+            symbols.add(named)
+        for symbol in sorted(symbols):
+            try:
+                advance_prices(self.engine, self.store, symbol, self.market_now())
+            except UsageError:
+                if symbol not in self.engine.state.prices:
+                    raise ApiError(
+                        400, "40015", f"System is abnormal: no price for {symbol}"
+                    ) from None
+
+    def arm_fault(self, request: Request) -> dict[str, str]:
+        data = body_json(request.body)
+        known = {f.name for f in fields(Fault)}
+        unknown = set(data) - known
+        if unknown or data.get("kind") not in FAULT_KINDS:
+            raise ApiError(400, "40017", f"bad fault {data} (kinds: {', '.join(FAULT_KINDS)})")
+        if "ratio" in data:
+            data["ratio"] = Decimal(str(data["ratio"]))
+        self.faults.arm(Fault(**data))
+        return {"armed": data["kind"]}
+
+    def set_price(self, request: Request) -> dict[str, str]:
+        """Set a symbol's last and mark price by hand (scripted tests)."""
+        data = body_json(request.body)
+        symbol = str(data.get("symbol"))
+        last = decimal_field(data, "last")
+        mark = decimal_field(data, "mark", required=False) or last
+        assert last is not None and mark is not None
+        self.engine.update_price(symbol, Prices(last, mark), self.market_now())
+        self.engine.state.synced[symbol] = self.market_now()
+        return {"symbol": symbol, "last": str(last), "mark": str(mark)}
 
     # -- public market data --------------------------------------------------------------
 
@@ -141,7 +255,7 @@ class Emulator:
         except Exception:
             return []
         limit = min(int(request.query.get("limit", "100")), max_limit)
-        now = self.clock()
+        now = self.market_now()
         end = int(request.query.get("endTime", now))
         start = int(request.query.get("startTime", end - limit * timeframe_ms(timeframe)))
         # endTime is exclusive: ccxt asks [since, since + limit x step) for `limit` bars.
@@ -163,20 +277,18 @@ class Emulator:
         return self.candles_endpoint(request, max_limit=200)
 
     def ticker_endpoint(self, request: Request) -> list[dict[str, Any]]:
-        contract = self._contract(request)
-        for timeframe in ("1m", "5m", "15m", "1h", "4h", "1d"):
-            candles = self.store.load(contract.symbol, timeframe)
-            if candles is not None and len(candles):
-                row = candles.between(until=self.clock()).rows[-1].tolist()
-                last = _number(row[4])
-                return [{
-                    "symbol": contract.symbol, "lastPr": last, "bidPr": last, "askPr": last,
-                    "bidSz": "1", "askSz": "1", "high24h": _number(row[2]),
-                    "low24h": _number(row[3]), "open24h": _number(row[1]), "change24h": "0",
-                    "baseVolume": _number(row[5]), "quoteVolume": _number(row[5] * row[4]),
-                    "ts": str(self.clock()), "indexPrice": last, "markPrice": last,
-                }]  # fmt: skip
-        raise ApiError(400, "40034", f"no market data for {contract.symbol}")
+        spec = self._contract(request)
+        self._advance(request)
+        prices = self.engine.state.prices.get(spec.symbol)
+        if prices is None:
+            raise ApiError(400, "40034", f"no market data for {spec.symbol}")
+        last, mark = _number(float(prices.last)), _number(float(prices.mark))
+        return [{
+            "symbol": spec.symbol, "lastPr": last, "bidPr": last, "askPr": last,
+            "bidSz": "1", "askSz": "1", "high24h": last, "low24h": last, "open24h": last,
+            "change24h": "0", "baseVolume": "0", "quoteVolume": "0", "ts": str(self.clock()),
+            "indexPrice": mark, "markPrice": mark,
+        }]  # fmt: skip
 
     def uta_probe(self, _request: Request) -> Any:
         raise ApiError(400, "40084", "You are in classic account mode")
@@ -201,11 +313,17 @@ class _HttpHandler(BaseHTTPRequestHandler):
             query=dict(parse_qsl(parts.query, keep_blank_values=True)),
             headers={key: value for key, value in self.headers.items()},
             body=self.rfile.read(length) if length else b"",
+            raw_query=parts.query,
         )
-        status, payload = self.emulator.handle(request)
-        data = jsonio.dumps(payload)
+        try:
+            status, payload = self.emulator.handle(request)
+        except DropResponse:
+            self.close_connection = True  # acted on, never answered
+            return
+        text = isinstance(payload, str)
+        data = payload.encode() if text else jsonio.dumps(payload)
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "text/plain" if text else "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

@@ -28,6 +28,38 @@ ACCOUNT = "default"
 PRICE_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
 
 
+def price_series(candles: CandleStore, symbol: str) -> Candles:
+    """The finest stored timeframe of a symbol: the paper prices' source."""
+    for timeframe in PRICE_TIMEFRAMES:
+        series = candles.load(symbol, timeframe)
+        if series is not None and len(series):
+            return series
+    raise UsageError(
+        f"no {symbol} candles in {candles.root} for paper prices: `tk data import` some"
+    )
+
+
+def advance_prices(engine: Engine, candles: CandleStore, symbol: str, now_ms: int) -> None:
+    """Replay every bar closed since the engine's last update, in order (close as last and
+    mark, high and low as the range traded); a new account starts at the latest close."""
+    series = price_series(candles, symbol).closed_at(now_ms)
+    if len(series) == 0:
+        raise UsageError(f"no {symbol} bar closed before now in {candles.root}")
+    synced = engine.state.synced.get(symbol)
+    rows = series.rows[-1:] if synced is None else series.rows[series.ts + series.step > synced]
+    step = series.step
+    for row in rows.tolist():
+        ts, _open, high, low, close = row[:5]
+        prices = Prices(
+            Decimal(repr(close)),
+            Decimal(repr(close)),
+            high=Decimal(repr(high)),
+            low=Decimal(repr(low)),
+        )
+        engine.update_price(symbol, prices, int(ts) + step)
+        engine.state.synced[symbol] = int(ts) + step
+
+
 class PaperExchange:
     def __init__(
         self,
@@ -73,37 +105,10 @@ class PaperExchange:
             yield engine
             slot.replace(state_json.dump(engine.state))
 
-    def _series(self, symbol: str) -> Candles:
-        for timeframe in PRICE_TIMEFRAMES:
-            candles = self.candles.load(symbol, timeframe)
-            if candles is not None and len(candles):
-                return candles
-        raise UsageError(
-            f"no {symbol} candles in {self.candles.root} for paper prices: `tk data import` some"
-        )
-
     def _advance(self, engine: Engine, symbol: str, now_ms: int) -> None:
-        """Replay every bar closed since the last update, in order."""
         if symbol not in self.markets:
             raise UsageError(f"{symbol} is not a market of the paper exchange")
-        series = self._series(symbol).closed_at(now_ms)
-        if len(series) == 0:
-            raise UsageError(f"no {symbol} bar closed before now in {self.candles.root}")
-        synced = engine.state.synced.get(symbol)
-        rows = series.rows if synced is None else series.rows[series.ts + series.step > synced]
-        if synced is None:
-            rows = rows[-1:]  # a new account starts at the latest close
-        step = series.step
-        for row in rows.tolist():
-            ts, _open, high, low, close = row[:5]
-            prices = Prices(
-                Decimal(repr(close)),
-                Decimal(repr(close)),
-                high=Decimal(repr(high)),
-                low=Decimal(repr(low)),
-            )
-            engine.update_price(symbol, prices, int(ts) + step)
-            engine.state.synced[symbol] = int(ts) + step
+        advance_prices(engine, self.candles, symbol, now_ms)
 
     def reset(self, balance: Decimal) -> None:
         now, _ = self._now()

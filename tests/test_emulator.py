@@ -1,0 +1,152 @@
+"""The Bitget emulator's private side, through real ccxt: signed requests, orders and
+positions in Bitget's shapes, and every fault switch with the ccxt error it produces."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+
+import ccxt
+import pytest
+from conftest import ROOT
+
+from tradekit.emulator.server import TEST_CREDENTIALS, Emulator
+from tradekit.emulator.trading import Fault
+from tradekit.exchange.bitget import ExchangeSettings, client
+from tradekit.market.candles import read_csv
+from tradekit.market.store import CandleStore
+
+PAIR = "BTC/USDT:USDT"
+KEY, (SECRET, PASSPHRASE) = next(iter(TEST_CREDENTIALS.items()))
+
+
+@pytest.fixture
+def emu(tmp_path: Path):
+    store = CandleStore(tmp_path / "data")
+    store.merge(read_csv(ROOT / "examples" / "BTCUSDT-1h.csv", "BTCUSDT", "1h"))
+    with Emulator(store, market_clock=lambda: 1771524000000).serve() as server:
+        yield server
+
+
+def ccxt_client(url: str, **overrides: str) -> ccxt.bitget:
+    creds = {"apiKey": KEY, "secret": SECRET, "password": PASSPHRASE, **overrides}
+    return client(ExchangeSettings(url=url, rate_limit=False, timeout_ms=2000), creds)
+
+
+def test_a_trade_through_ccxt(emu) -> None:
+    ex = ccxt_client(emu.url)
+    ex.load_markets()
+    ex.set_leverage(5, PAIR)
+    order = ex.create_order(PAIR, "market", "buy", 0.01, None, {"clientOrderId": "tk-e1"})
+    assert order["clientOrderId"] == "tk-e1"
+    fetched = ex.fetch_order(None, PAIR, {"clientOrderId": "tk-e1"})
+    assert (fetched["status"], fetched["filled"], fetched["side"]) == ("closed", 0.01, "buy")
+    assert fetched["average"] == 66356.0  # last close 66336.1 + 3 bps slippage, tick 0.1
+    ex.create_order(
+        PAIR, "market", "sell", 0.01, None, {"stopLossPrice": 60000, "clientOrderId": "tk-sl1"}
+    )
+    plans = ex.fetch_open_orders(PAIR, params={"planType": "profit_loss"})
+    assert [(p["clientOrderId"], p["triggerPrice"]) for p in plans] == [("tk-sl1", 60000.0)]
+    [position] = ex.fetch_positions([PAIR])
+    assert (position["side"], position["contracts"], position["entryPrice"]) == (
+        "long",
+        0.01,
+        66356.0,
+    )
+    balance = ex.fetch_balance()["USDT"]
+    assert balance["total"] == pytest.approx(
+        1000 - 0.01 * 66356 * 0.0006 + 0.01 * (66336.1 - 66356)
+    )
+    ex.close_position(PAIR)
+    assert ex.fetch_positions([PAIR]) == []
+    assert ex.fetch_open_orders(PAIR, params={"planType": "profit_loss"}) == []  # SL went too
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"secret": "wrong"}, ccxt.AuthenticationError),
+        ({"password": "wrong"}, ccxt.AuthenticationError),
+        ({"apiKey": "nobody"}, ccxt.AuthenticationError),
+    ],
+)
+def test_bad_credentials_are_refused(emu, overrides: dict, error: type) -> None:
+    with pytest.raises(error):
+        ccxt_client(emu.url, **overrides).fetch_balance()
+
+
+def test_a_stale_timestamp_is_refused(emu) -> None:
+    ex = ccxt_client(emu.url)
+    ex.options["timeDifference"] = 60_000  # our clock one minute behind
+    with pytest.raises(ccxt.InvalidNonce):
+        ex.fetch_balance()
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Fault("http", status=429, code="429", msg="Too Many Requests"), ccxt.DDoSProtection),
+        (Fault("http", status=429, text=True), ccxt.RateLimitExceeded),
+        (Fault("http", status=503, text=True, msg="<html>down</html>"), ccxt.ExchangeNotAvailable),
+        (Fault("code", code="43012", msg="Insufficient balance"), ccxt.InsufficientFunds),
+        (Fault("code", code="22002", msg="No position to close"), ccxt.ExchangeError),
+        (Fault("delay", delay_ms=2500), ccxt.RequestTimeout),
+    ],
+)
+def test_faults_become_ccxt_errors_and_send_no_order(emu, fault: Fault, error: type) -> None:
+    ex = ccxt_client(emu.url)
+    ex.load_markets()
+    fault.path = "/api/v2/mix/order/place-order"
+    emu.emulator.faults.arm(fault)
+    with pytest.raises(error):
+        ex.create_order(PAIR, "market", "buy", 0.01, None, {"clientOrderId": "tk-f1"})
+    if fault.kind != "delay":
+        assert emu.emulator.engine.find(client_oid="tk-f1") is None
+    time.sleep(fault.delay_ms / 1000)  # a delayed request finishes in the background
+
+
+def test_a_dropped_response_leaves_an_order_to_find_by_client_oid(emu) -> None:
+    ex = ccxt_client(emu.url)
+    ex.load_markets()
+    emu.emulator.faults.arm(Fault("drop_response", path="/api/v2/mix/order/place-order"))
+    with pytest.raises(ccxt.NetworkError):
+        ex.create_order(PAIR, "market", "buy", 0.01, None, {"clientOrderId": "tk-lost"})
+    found = ex.fetch_order(None, PAIR, {"clientOrderId": "tk-lost"})  # it was accepted
+    assert (found["status"], found["filled"]) == ("closed", 0.01)
+
+
+def test_partial_fill_then_the_rest(emu) -> None:
+    ex = ccxt_client(emu.url)
+    ex.load_markets()
+    emu.emulator.faults.arm(
+        Fault(
+            "partial_fill",
+            path="/api/v2/mix/order/place-order",
+            ratio=Decimal("0.3"),
+        )
+    )
+    ex.create_order(PAIR, "market", "buy", 0.01, None, {"clientOrderId": "tk-p1"})
+    first = ex.fetch_order(None, PAIR, {"clientOrderId": "tk-p1"})
+    assert (first["status"], first["filled"]) == ("open", 0.003)
+    emu.emulator.engine.update_price("BTCUSDT", emu.emulator.engine.state.prices["BTCUSDT"], 1)
+    done = ex.fetch_order(None, PAIR, {"clientOrderId": "tk-p1"})
+    assert (done["status"], done["filled"]) == ("closed", 0.01)
+
+
+def test_faults_and_prices_can_be_set_over_http(emu) -> None:
+    def post(path: str, body: dict) -> dict:
+        request = urllib.request.Request(emu.url + path, json.dumps(body).encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())
+
+    assert post("/_emulator/price", {"symbol": "BTCUSDT", "last": "70000"})["code"] == "00000"
+    assert ccxt_client(emu.url).fetch_ticker(PAIR)["last"] == 70000.0
+    post("/_emulator/faults", {"kind": "code", "code": "40762", "path": None, "times": 1})
+    with pytest.raises(ccxt.InsufficientFunds):
+        ccxt_client(emu.url).fetch_balance()
+    with pytest.raises(urllib.error.HTTPError):
+        post("/_emulator/faults", {"kind": "meteor"})
