@@ -189,3 +189,11 @@ def test_modes_cannot_change_under_a_position() -> None:
     e.close_position("BTCUSDT", T)
     assert e.set_position_mode("hedge_mode") is None
     assert e.cancel(order_id="nope").code == "40768"
+
+
+def test_a_hedge_close_of_a_long_is_a_sale_at_the_bid() -> None:
+    e = engine("hedge_mode")
+    e.place("BTCUSDT", "buy", D("0.01"), T, trade_side="open")  # at 60018.0 (ask)
+    close = e.place("BTCUSDT", "buy", D("0.01"), T, trade_side="close")  # Bitget: buy+close
+    assert isinstance(close, Order) and close.average == D("59982.0")  # 60000 x (1 - 0.0003)
+    assert e.state.fills[-1].profit == (D("59982.0") - D("60018.0")) * D("0.01")

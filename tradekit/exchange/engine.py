@@ -321,27 +321,38 @@ class Engine:
         spec = self.markets[order.symbol]
         prices = self.state.prices[order.symbol]
         last = prices.last
+        buying = self._buying(order)
         if order.type == "market" or as_trigger:
-            direction = 1 if order.side == "buy" else -1
+            direction = 1 if buying else -1
             price = spec.price(last * (1 + direction * self.slippage))
             maker = False
         else:
             assert order.price is not None
             low = prices.low if prices.low is not None else last
             high = prices.high if prices.high is not None else last
-            crosses = low <= order.price if order.side == "buy" else high >= order.price
+            crosses = low <= order.price if buying else high >= order.price
             if not crosses:
                 return
             maker = now > order.created
             price = (
                 order.price
                 if maker
-                else (min(order.price, last) if order.side == "buy" else max(order.price, last))
+                else (min(order.price, last) if buying else max(order.price, last))
             )
         quantity = order.remaining
         if fill_ratio < 1:
             quantity = max(spec.size(order.remaining * fill_ratio), spec.size_step)
         self._execute(order, price, quantity, now, maker=maker, as_trigger=as_trigger)
+
+    def _buying(self, order: Order) -> bool:
+        """Whether the order buys. Bitget's hedge mode names the position in `side`, so a
+        close of a long (side buy, tradeSide close) is a sale."""
+        hedge_close = (
+            self.state.position_mode == "hedge_mode"
+            and order.reduce_only
+            and order.plan_type == "normal"
+        )
+        return (order.side == "buy") != hedge_close
 
     def _execute(
         self,

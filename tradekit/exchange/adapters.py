@@ -1,0 +1,593 @@
+"""The exchange interface (base.Exchange) over the paper engine and over ccxt's Bitget.
+
+Both speak in trade directions: `side` is buy or sell, `reduce_only` marks a close. Bitget's
+hedge mode names the *position* instead (closing a long is buy + close); the translation is
+done here, once, for both.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from tradekit.exchange.base import (
+    BalanceInfo,
+    FillInfo,
+    OrderInfo,
+    PositionInfo,
+    StopKind,
+)
+from tradekit.exchange.engine import Engine
+from tradekit.exchange.errors import (
+    AuthError,
+    InsufficientFunds,
+    NoPosition,
+    OutcomeUnknown,
+    RateLimited,
+    Rejected,
+    TemporaryError,
+)
+from tradekit.exchange.model import (
+    MarginMode,
+    MarketSpec,
+    Order,
+    OrderSide,
+    PositionMode,
+    PositionSide,
+    Rejection,
+    TriggerType,
+)
+from tradekit.exchange.paper import PaperExchange
+
+T = TypeVar("T")
+_INSUFFICIENT = {"40762", "43012", "40711", "40712", "40754"}
+
+
+def _opposite(side: OrderSide) -> OrderSide:
+    return "sell" if side == "buy" else "buy"
+
+
+def _raise_rejection(rejection: Rejection) -> None:
+    if rejection.code == "22002":
+        raise NoPosition(rejection.message, rejection.code)
+    if rejection.code in _INSUFFICIENT:
+        raise InsufficientFunds(rejection.message, rejection.code)
+    raise Rejected(f"{rejection.code}: {rejection.message}", rejection.code)
+
+
+# -- paper -------------------------------------------------------------------------------------
+
+
+def _info(order: Order, hedge: bool) -> OrderInfo:
+    side = order.side
+    if hedge and order.reduce_only and order.plan_type == "normal":
+        side = _opposite(order.side)  # Bitget's hedge close names the position
+    state = {
+        "live": "open",
+        "partially_filled": "open",
+        "filled": "closed",
+        "triggered": "closed",
+        "canceled": "canceled",
+        "rejected": "canceled",
+    }[order.status]
+    kind = {"normal": "order", "plan": "plan", "pos_loss": "sl", "pos_profit": "tp"}[
+        order.plan_type
+    ]
+    return OrderInfo(
+        order.id,
+        order.client_oid,
+        order.symbol,
+        side,
+        state,  # type: ignore[arg-type]
+        order.size,
+        order.filled,
+        order.average,
+        order.reduce_only,
+        order.trigger_price,
+        kind,
+    )  # type: ignore[arg-type]
+
+
+class PaperAdapter:
+    name = "paper"
+
+    def __init__(self, paper: PaperExchange):
+        self.paper = paper
+        #: tests: the next order fills only this fraction (the emulator's partial_fill fault)
+        self.next_fill_ratio = Decimal(1)
+
+    def _with(self, symbol: str | None, action: Callable[[Engine, int], T]) -> T:
+        now_ms = int(self.paper.clock.now().timestamp() * 1000)
+        symbols = (symbol,) if symbol else ()
+        with self.paper.session(*symbols) as engine:
+            return action(engine, now_ms)
+
+    def market(self, symbol: str) -> MarketSpec:
+        return self.paper.markets[symbol]
+
+    def last_price(self, symbol: str) -> tuple[Decimal, Decimal]:
+        prices = self._with(symbol, lambda e, _n: e.state.prices[symbol])
+        return prices.last, prices.mark
+
+    def balance(self) -> BalanceInfo:
+        return self._with(None, lambda e, _n: BalanceInfo(e.equity(), e.available()))
+
+    def positions(self, symbol: str | None = None) -> list[PositionInfo]:
+        def read(e: Engine, _now: int) -> list[PositionInfo]:
+            out = []
+            for p in e.state.positions.values():
+                if symbol in (None, p.symbol):
+                    mark = e.state.prices[p.symbol].mark
+                    liq = e.markets[p.symbol].price(p.liquidation_price(e.markets[p.symbol]))
+                    out.append(
+                        PositionInfo(
+                            p.symbol,
+                            p.side,
+                            p.size,
+                            p.entry_price,
+                            p.leverage,
+                            p.margin_mode,
+                            liq,
+                            p.unrealized(mark),
+                        )
+                    )
+            return out
+
+        return self._with(symbol, read)
+
+    def configure(
+        self, symbol: str, *, leverage: int, margin_mode: MarginMode, position_mode: PositionMode
+    ) -> None:
+        def apply(e: Engine, _now: int) -> None:
+            for refused in (
+                e.set_position_mode(position_mode),
+                e.set_margin_mode(symbol, margin_mode),
+                e.set_leverage(symbol, leverage),
+            ):
+                if refused:
+                    _raise_rejection(refused)
+
+        self._with(symbol, apply)
+
+    def place(
+        self,
+        symbol: str,
+        side: OrderSide,
+        size: Decimal,
+        *,
+        client_oid: str,
+        price: Decimal | None = None,
+        reduce_only: bool = False,
+    ) -> OrderInfo:
+        def act(e: Engine, now: int) -> OrderInfo:
+            hedge = e.state.position_mode == "hedge_mode"
+            kwargs: dict[str, Any] = {
+                "type": "limit" if price is not None else "market",
+                "price": price,
+                "client_oid": client_oid,
+            }
+            bitget_side = side
+            if hedge:
+                kwargs["trade_side"] = "close" if reduce_only else "open"
+                if reduce_only:
+                    bitget_side = _opposite(side)
+            else:
+                kwargs["reduce_only"] = reduce_only
+            kwargs["fill_ratio"], self.next_fill_ratio = self.next_fill_ratio, Decimal(1)
+            result = e.place(symbol, bitget_side, size, now, **kwargs)
+            if isinstance(result, Rejection):
+                _raise_rejection(result)
+            return _info(result, hedge)  # type: ignore[arg-type]
+
+        return self._with(symbol, act)
+
+    def place_stop(
+        self,
+        symbol: str,
+        position_side: PositionSide,
+        kind: StopKind,
+        trigger_price: Decimal,
+        *,
+        client_oid: str,
+        size: Decimal | None = None,
+        trigger_type: TriggerType = "mark_price",
+    ) -> OrderInfo:
+        def act(e: Engine, now: int) -> OrderInfo:
+            held = e.state.positions.get((symbol, position_side))
+            if held is None:
+                raise NoPosition(f"no {position_side} {symbol} position to protect", "22002")
+            result = e.place(
+                symbol,
+                "sell" if position_side == "long" else "buy",
+                size if size is not None else held.size,
+                now,
+                plan_type="pos_loss" if kind == "sl" else "pos_profit",
+                trigger_price=trigger_price,
+                trigger_type=trigger_type,
+                hold_side=position_side,
+                client_oid=client_oid,
+            )
+            if isinstance(result, Rejection):
+                _raise_rejection(result)
+            return _info(result, False)  # type: ignore[arg-type]
+
+        return self._with(symbol, act)
+
+    def order(
+        self, symbol: str, *, order_id: str | None = None, client_oid: str | None = None
+    ) -> OrderInfo | None:
+        def read(e: Engine, _now: int) -> OrderInfo | None:
+            found = e.find(order_id, client_oid)
+            if found is None or found.plan_type != "normal":
+                return None
+            return _info(found, e.state.position_mode == "hedge_mode")
+
+        return self._with(symbol, read)
+
+    def _orders(self, symbol: str, stops: bool) -> list[OrderInfo]:
+        def read(e: Engine, _now: int) -> list[OrderInfo]:
+            hedge = e.state.position_mode == "hedge_mode"
+            return [
+                _info(o, hedge)
+                for o in e.state.orders.values()
+                if o.open
+                and o.symbol == symbol
+                and (o.plan_type in ("pos_loss", "pos_profit")) == stops
+                and o.plan_type != "plan"
+            ]
+
+        return self._with(symbol, read)
+
+    def stops(self, symbol: str) -> list[OrderInfo]:
+        return self._orders(symbol, True)
+
+    def open_orders(self, symbol: str) -> list[OrderInfo]:
+        return self._orders(symbol, False)
+
+    def cancel(
+        self,
+        symbol: str,
+        *,
+        order_id: str | None = None,
+        client_oid: str | None = None,
+        stop: bool = False,
+    ) -> None:
+        def act(e: Engine, now: int) -> None:
+            result = e.cancel(order_id, client_oid, now)
+            if isinstance(result, Rejection):
+                _raise_rejection(result)
+
+        del stop
+        self._with(symbol, act)
+
+    def close_position(self, symbol: str, side: PositionSide | None = None) -> list[str]:
+        def act(e: Engine, now: int) -> list[str]:
+            result = e.close_position(symbol, now, side)
+            if isinstance(result, Rejection):
+                return [] if result.code == "22002" else _raise_rejection(result)  # type: ignore[func-returns-value]
+            return [order.id for order in result]
+
+        return self._with(symbol, act)
+
+    def fills(self, symbol: str, since_ms: int = 0) -> list[FillInfo]:
+        def read(e: Engine, _now: int) -> list[FillInfo]:
+            hedge = e.state.position_mode == "hedge_mode"
+            out = []
+            for f in e.state.fills:
+                if f.symbol == symbol and f.ts >= since_ms:
+                    side = _opposite(f.side) if hedge and f.trade_side == "close" else f.side
+                    out.append(
+                        FillInfo(f.order_id, f.symbol, side, f.price, f.size, f.fee, f.profit, f.ts)
+                    )
+            return out
+
+        return self._with(symbol, read)
+
+
+# -- Bitget through ccxt -------------------------------------------------------------------------
+
+
+def _d(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+class BitgetAdapter:
+    name = "bitget"
+    READ_RETRIES = (0.2, 0.5)
+
+    def __init__(
+        self,
+        exchange: Any,
+        *,
+        position_mode: PositionMode = "one_way_mode",
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.exchange = exchange
+        self.position_mode: PositionMode = position_mode
+        self._sleep = sleep
+
+    # errors
+
+    def _translate(  # noqa: PLR0911 - one return per error class
+        self, exc: Exception, what: str, *, write: bool, client_oid: str | None = None
+    ) -> Exception:
+        import ccxt
+
+        text = f"{what}: {type(exc).__name__}: {str(exc)[:300]}"
+        if isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
+            return RateLimited(text)
+        if isinstance(exc, ccxt.AuthenticationError | ccxt.PermissionDenied):
+            return AuthError(text)
+        if isinstance(exc, ccxt.InsufficientFunds):
+            return InsufficientFunds(text)
+        if isinstance(exc, ccxt.NetworkError):
+            if write:
+                return OutcomeUnknown(f"{text}; the request may have been acted on", client_oid)
+            return TemporaryError(text)
+        if isinstance(exc, ccxt.ExchangeError):
+            if "22002" in str(exc):
+                return NoPosition(text, "22002")
+            return Rejected(text)
+        return exc
+
+    def _read(self, what: str, call: Callable[[], T]) -> T:
+        for attempt, delay in enumerate((*self.READ_RETRIES, None)):
+            try:
+                return call()
+            except Exception as exc:
+                error = self._translate(exc, what, write=False)
+                if (
+                    not isinstance(error, TemporaryError)
+                    or isinstance(error, RateLimited)
+                    or delay is None
+                ):
+                    raise error from None
+                del attempt
+                self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _write(self, what: str, client_oid: str | None, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except Exception as exc:
+            raise self._translate(exc, what, write=True, client_oid=client_oid) from None
+
+    # markets
+
+    def pair(self, symbol: str) -> str:
+        markets = self._read("loading markets", self.exchange.load_markets)
+        for market in markets.values():
+            if market.get("id") == symbol and market.get("swap") and market.get("settle") == "USDT":
+                return market["symbol"]
+        raise Rejected(f"{symbol} is not a USDT-margined perpetual on Bitget")
+
+    def market(self, symbol: str) -> MarketSpec:
+        m = self.exchange.market(self.pair(symbol))
+        return MarketSpec(
+            symbol=symbol, base=m["base"],
+            price_tick=Decimal(str(m["precision"]["price"])),
+            size_step=Decimal(str(m["precision"]["amount"])),
+            min_size=Decimal(str(m["limits"]["amount"]["min"] or m["precision"]["amount"])),
+            min_notional=Decimal(str(m["limits"]["cost"]["min"] or 0)),
+            max_leverage=int(m["limits"]["leverage"]["max"] or 125),
+            taker_fee=Decimal(str(m.get("taker") or "0.0006")),
+            maker_fee=Decimal(str(m.get("maker") or "0.0002")),
+        )  # fmt: skip
+
+    # reads
+
+    def last_price(self, symbol: str) -> tuple[Decimal, Decimal]:
+        ticker = self._read("ticker", lambda: self.exchange.fetch_ticker(self.pair(symbol)))
+        last = Decimal(str(ticker["last"]))
+        mark = _d(ticker.get("info", {}).get("markPrice")) or last
+        return last, mark
+
+    def balance(self) -> BalanceInfo:
+        usdt = self._read("balance", self.exchange.fetch_balance).get("USDT", {})
+        return BalanceInfo(
+            Decimal(str(usdt.get("total") or 0)), Decimal(str(usdt.get("free") or 0))
+        )
+
+    def positions(self, symbol: str | None = None) -> list[PositionInfo]:
+        pairs = [self.pair(symbol)] if symbol else None
+        rows = self._read("positions", lambda: self.exchange.fetch_positions(pairs))
+        out = []
+        for row in rows:
+            if not row.get("contracts"):
+                continue
+            info = row.get("info", {})
+            out.append(PositionInfo(
+                symbol=info.get("symbol") or row["symbol"], side=row["side"],
+                size=Decimal(str(info.get("total") or row["contracts"])),
+                entry_price=Decimal(str(info.get("openPriceAvg") or row["entryPrice"])),
+                leverage=int(Decimal(str(row.get("leverage") or 1))),
+                margin_mode=info.get("marginMode", row.get("marginMode") or "isolated"),
+                liquidation_price=_d(info.get("liquidationPrice")),
+                unrealized=Decimal(str(info.get("unrealizedPL") or 0)),
+            ))  # fmt: skip
+        return out
+
+    def _order(self, raw: dict[str, Any], kind: str = "order") -> OrderInfo:
+        info = raw.get("info", {})
+        symbol = info.get("symbol") or raw["symbol"]
+        state = {"open": "open", "closed": "closed"}.get(raw.get("status") or "", "canceled")
+        return OrderInfo(
+            id=str(raw["id"]), client_oid=str(raw.get("clientOrderId") or info.get("clientOid")),
+            symbol=symbol, side=raw["side"], state=state,  # type: ignore[arg-type]
+            size=Decimal(str(info.get("size") or raw.get("amount") or 0)),
+            filled=Decimal(str(info.get("baseVolume") or raw.get("filled") or 0)),
+            average=_d(info.get("priceAvg") or None),
+            reduce_only=str(info.get("reduceOnly", "NO")).upper() == "YES"
+            or bool(raw.get("reduceOnly")),
+            trigger_price=_d(info.get("triggerPrice") or None), kind=kind,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    def order(
+        self, symbol: str, *, order_id: str | None = None, client_oid: str | None = None
+    ) -> OrderInfo | None:
+        import ccxt
+
+        pair = self.pair(symbol)
+        params = {"clientOrderId": client_oid} if client_oid and not order_id else {}
+        try:
+            raw = self._read("order", lambda: self.exchange.fetch_order(order_id, pair, params))
+        except Rejected:
+            return None
+        except Exception as exc:  # pragma: no cover - defensive
+            if isinstance(exc, ccxt.OrderNotFound):
+                return None
+            raise
+        return self._order(raw)
+
+    def stops(self, symbol: str) -> list[OrderInfo]:
+        pair = self.pair(symbol)
+        rows = self._read(
+            "stops",
+            lambda: self.exchange.fetch_open_orders(pair, params={"planType": "profit_loss"}),
+        )
+        kinds = {"pos_loss": "sl", "pos_profit": "tp"}
+        return [self._order(r, kinds.get(r.get("info", {}).get("planType"), "sl")) for r in rows]
+
+    def open_orders(self, symbol: str) -> list[OrderInfo]:
+        pair = self.pair(symbol)
+        return [
+            self._order(r)
+            for r in self._read("open orders", lambda: self.exchange.fetch_open_orders(pair))
+        ]
+
+    def fills(self, symbol: str, since_ms: int = 0) -> list[FillInfo]:
+        pair = self.pair(symbol)
+        rows = self._read("fills", lambda: self.exchange.fetch_my_trades(pair, since_ms or None))
+        out = []
+        for t in rows:
+            info = t.get("info", {})
+            side = t["side"]
+            if info.get("posMode") == "hedge_mode" and info.get("tradeSide") == "close":
+                side = _opposite(side)  # Bitget names the position; we report the trade
+            out.append(FillInfo(
+                order_id=str(t.get("order")), symbol=info.get("symbol", symbol), side=side,
+                price=Decimal(str(info.get("price") or t["price"])),
+                size=Decimal(str(info.get("baseVolume") or t["amount"])),
+                fee=Decimal(str((t.get("fee") or {}).get("cost") or 0)),
+                profit=Decimal(str(info.get("profit") or 0)), ts=int(t["timestamp"] or 0),
+            ))  # fmt: skip
+        return out
+
+    # writes
+
+    def configure(
+        self, symbol: str, *, leverage: int, margin_mode: MarginMode, position_mode: PositionMode
+    ) -> None:
+        pair = self.pair(symbol)
+        ex = self.exchange
+        self._write(
+            "position mode", None, lambda: ex.set_position_mode(position_mode == "hedge_mode", pair)
+        )
+        self._write("margin mode", None, lambda: ex.set_margin_mode(margin_mode, pair))
+        self._write("leverage", None, lambda: ex.set_leverage(leverage, pair))
+        self.position_mode = position_mode
+
+    def _params(self, client_oid: str, reduce_only: bool) -> dict[str, Any]:
+        params: dict[str, Any] = {"clientOrderId": client_oid}
+        if self.position_mode == "hedge_mode":
+            params["hedged"] = True
+        if reduce_only:
+            params["reduceOnly"] = True
+        return params
+
+    def place(
+        self,
+        symbol: str,
+        side: OrderSide,
+        size: Decimal,
+        *,
+        client_oid: str,
+        price: Decimal | None = None,
+        reduce_only: bool = False,
+    ) -> OrderInfo:
+        pair = self.pair(symbol)
+        kind = "limit" if price is not None else "market"
+        placed = self._write(
+            "place order",
+            client_oid,
+            lambda: self.exchange.create_order(
+                pair,
+                kind,
+                side,
+                float(size),
+                None if price is None else float(price),
+                self._params(client_oid, reduce_only),
+            ),
+        )
+        if not placed.get("id"):
+            raise OutcomeUnknown("place order: an empty answer", client_oid)
+        found = self.order(symbol, order_id=str(placed["id"]))
+        if found is None:
+            raise OutcomeUnknown("place order: accepted but not found", client_oid)
+        return found
+
+    def place_stop(
+        self,
+        symbol: str,
+        position_side: PositionSide,
+        kind: StopKind,
+        trigger_price: Decimal,
+        *,
+        client_oid: str,
+        size: Decimal | None = None,
+        trigger_type: TriggerType = "mark_price",
+    ) -> OrderInfo:
+        pair = self.pair(symbol)
+        if size is None:
+            held = [p for p in self.positions(symbol) if p.side == position_side]
+            if not held:
+                raise NoPosition(f"no {position_side} {symbol} position to protect", "22002")
+            size = held[0].size
+        params = self._params(client_oid, False)
+        params["stopLossPrice" if kind == "sl" else "takeProfitPrice"] = float(trigger_price)
+        params["triggerType"] = trigger_type
+        side: OrderSide = "sell" if position_side == "long" else "buy"
+        placed = self._write(
+            "place stop",
+            client_oid,
+            lambda: self.exchange.create_order(pair, "market", side, float(size), None, params),
+        )
+        for stop in self.stops(symbol):
+            if stop.id == str(placed.get("id")):
+                return stop
+        raise OutcomeUnknown("place stop: accepted but not listed", client_oid)
+
+    def cancel(
+        self,
+        symbol: str,
+        *,
+        order_id: str | None = None,
+        client_oid: str | None = None,
+        stop: bool = False,
+    ) -> None:
+        pair = self.pair(symbol)
+        params: dict[str, Any] = (
+            {"clientOrderId": client_oid} if client_oid and not order_id else {}
+        )
+        if stop:
+            params.update(trigger=True, planType="profit_loss")
+        self._write(
+            "cancel", client_oid, lambda: self.exchange.cancel_order(order_id, pair, params)
+        )
+
+    def close_position(self, symbol: str, side: PositionSide | None = None) -> list[str]:
+        pair = self.pair(symbol)
+        try:
+            result = self._write(
+                "close position", None, lambda: self.exchange.close_position(pair, side)
+            )
+        except NoPosition:
+            return []
+        ids = (
+            [str(item["orderId"]) for item in result.get("info", {}).get("successList", [])]
+            if isinstance(result.get("info"), dict)
+            else []
+        )
+        return ids or ([str(result["id"])] if result.get("id") else [])
