@@ -150,3 +150,25 @@ def test_faults_and_prices_can_be_set_over_http(emu) -> None:
         ccxt_client(emu.url).fetch_balance()
     with pytest.raises(urllib.error.HTTPError):
         post("/_emulator/faults", {"kind": "meteor"})
+
+
+def test_markets_are_cached_in_the_store_and_refreshed_by_age(emu, tmp_path: Path) -> None:
+    from tradekit.exchange.adapters import BitgetAdapter, MarketCache
+    from tradekit.store import Store
+
+    store = Store(tmp_path / "db")
+    now = [1_000_000]
+    contracts = "GET /api/v2/mix/market/contracts"
+
+    def run() -> int:
+        before = emu.emulator.requests.count(contracts)
+        adapter = BitgetAdapter(
+            ccxt_client(emu.url), market_cache=MarketCache(store, lambda: now[0], 3_600_000)
+        )
+        assert adapter.market("BTCUSDT").price_tick == Decimal("0.1")
+        return emu.emulator.requests.count(contracts) - before
+
+    assert run() == 6  # the first run loads the six product types
+    assert run() == 0  # the next ones use the cache
+    now[0] += 3_600_001
+    assert run() == 6  # an hour later it is refreshed

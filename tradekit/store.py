@@ -51,6 +51,14 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # v3: cached exchange data (markets), refreshed by age.
+    """
+    CREATE TABLE exchange_cache (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        fetched_ms INTEGER NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: How long to wait for another process's write transaction before giving up (exit 75).
@@ -190,6 +198,25 @@ class Store:
     def get_flag(self, key: str) -> Any:
         row = self.db.execute("SELECT value FROM flags WHERE key=?", (key,)).fetchone()
         return None if row is None else jsonio.loads(row[0])
+
+    # -- cache -------------------------------------------------------------------------
+
+    def cached(self, key: str, max_age_ms: int, now_ms: int) -> str | None:
+        row = self.db.execute(
+            "SELECT value, fetched_ms FROM exchange_cache WHERE key=?", (key,)
+        ).fetchone()
+        if row is None or now_ms - row[1] > max_age_ms:
+            return None
+        return row[0]
+
+    def cache(self, key: str, value: str, now_ms: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO exchange_cache (key, value, fetched_ms) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value, "
+                "fetched_ms=excluded.fetched_ms",
+                (key, self._redactor.text(value), now_ms),
+            )
 
     # -- paper accounts ----------------------------------------------------------------
 

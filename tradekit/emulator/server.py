@@ -110,6 +110,8 @@ class Emulator:
     markets: dict[str, MarketSpec] = field(default_factory=lambda: dict(DEFAULT_MARKETS))
     clock: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
     requests: list[str] = field(default_factory=list)
+    #: every request as received (tests compare what ccxt sent)
+    received: list[Request] = field(default_factory=list)
     credentials: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(TEST_CREDENTIALS))
     balance: Decimal = Decimal(1000)
     slippage: Decimal = Decimal("0.0003")
@@ -144,6 +146,7 @@ class Emulator:
         """Answer one request: (HTTP status, Bitget JSON or a plain-text body)."""
         with self._lock:
             self.requests.append(f"{request.method} {request.path}")
+            self.received.append(request)
             try:
                 if (request.method, request.path) in self.private:
                     return self._private(request)

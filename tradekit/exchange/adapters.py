@@ -293,6 +293,27 @@ def _d(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+class MarketCache:
+    """ccxt's market list kept in the store for `max_age_ms`, so that a run every minute
+    does not reload every contract (six requests) each time."""
+
+    KEY = "bitget:markets"
+
+    def __init__(self, store: Any, now_ms: Callable[[], int], max_age_ms: int = 3_600_000):
+        self.store, self.now_ms, self.max_age_ms = store, now_ms, max_age_ms
+
+    def load(self) -> list[dict[str, Any]] | None:
+        import json
+
+        text = self.store.cached(self.KEY, self.max_age_ms, self.now_ms())
+        return None if text is None else json.loads(text)
+
+    def save(self, markets: list[dict[str, Any]]) -> None:
+        import json
+
+        self.store.cache(self.KEY, json.dumps(markets, default=str), self.now_ms())
+
+
 class BitgetAdapter:
     name = "bitget"
     READ_RETRIES = (0.2, 0.5)
@@ -303,10 +324,12 @@ class BitgetAdapter:
         *,
         position_mode: PositionMode = "one_way_mode",
         sleep: Callable[[float], None] = time.sleep,
+        market_cache: MarketCache | None = None,
     ):
         self.exchange = exchange
         self.position_mode: PositionMode = position_mode
         self._sleep = sleep
+        self._cache = market_cache
 
     # errors
 
@@ -356,8 +379,21 @@ class BitgetAdapter:
 
     # markets
 
-    def pair(self, symbol: str) -> str:
+    def _markets(self) -> dict[str, Any]:
+        if self.exchange.markets:
+            return self.exchange.markets
+        if self._cache is not None:
+            cached = self._cache.load()
+            if cached is not None:
+                self.exchange.set_markets(cached)
+                return self.exchange.markets
         markets = self._read("loading markets", self.exchange.load_markets)
+        if self._cache is not None:
+            self._cache.save(list(markets.values()))
+        return markets
+
+    def pair(self, symbol: str) -> str:
+        markets = self._markets()
         for market in markets.values():
             if market.get("id") == symbol and market.get("swap") and market.get("settle") == "USDT":
                 return market["symbol"]
