@@ -172,3 +172,33 @@ def test_markets_are_cached_in_the_store_and_refreshed_by_age(emu, tmp_path: Pat
     assert run() == 0  # the next ones use the cache
     now[0] += 3_600_001
     assert run() == 6  # an hour later it is refreshed
+
+
+@pytest.mark.parametrize(
+    ("size", "price", "last", "message"),
+    [
+        (Decimal("0.00005"), None, None, "size 0.00005 is not a positive multiple of 0.0001"),
+        (Decimal("0.0001"), None, Decimal(40000), "order value 4 USDT is below the minimum 5 USDT"),
+        (Decimal("0.01"), Decimal("60000.05"), None, "price 60000.05 is not a positive multiple"),
+    ],
+)
+def test_the_adapter_refuses_before_sending(
+    emu,
+    size: Decimal,
+    price: Decimal | None,
+    last: Decimal | None,
+    message: str,
+) -> None:
+    from tradekit.exchange.adapters import BitgetAdapter
+    from tradekit.exchange.errors import Rejected
+    from tradekit.exchange.model import Prices
+
+    if last is not None:  # a price at which 0.0001 BTC is worth less than 5 USDT
+        emu.emulator.engine.update_price("BTCUSDT", Prices(last, last), 1771524000000)
+        emu.emulator.engine.state.synced["BTCUSDT"] = 1771524000000
+    adapter = BitgetAdapter(ccxt_client(emu.url))
+    before = len(emu.emulator.received)
+    with pytest.raises(Rejected) as refused:
+        adapter.place("BTCUSDT", "buy", size, client_oid="tk-chk", price=price)
+    assert message in str(refused.value)
+    assert not any("place-order" in r.path for r in emu.emulator.received[before:])

@@ -3,10 +3,12 @@ concurrent runs serialised, and `tk paper`."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
 import subprocess
 from datetime import UTC, datetime
+from decimal import Decimal
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -130,5 +132,46 @@ def test_trading_a_symbol_without_candles_says_so(tmp_path: Path) -> None:
     with (
         pytest.raises(UsageError, match=r"no BTCUSDT candles .* `tk data import`"),
         exchange.session("BTCUSDT"),
+    ):
+        pass
+
+
+def test_tk_paper_trade_then_a_stop_fires_on_a_later_bar(home: Path) -> None:
+    def tk(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [script("tk"), *args], capture_output=True, text=True, check=False, timeout=60
+        )
+
+    tk("data", "import", str(ROOT / "examples" / "BTCUSDT-1h.csv"))
+    placed = tk(
+        "paper",
+        "trade",
+        "buy",
+        "0.01",
+        "--sl",
+        "67000",
+        "--tp",
+        "69000",
+        "--now",
+        "2026-02-17T10:00:00Z",
+    )
+    assert placed.returncode == 0, placed.stderr
+    assert placed.stdout.splitlines() == [
+        "closed buy 0.01 BTCUSDT @ 68107.5",  # the 09:00 close 68086.1 + 3 bps
+        "sl at 67000 for 0.01 BTCUSDT",
+        "tp at 69000 for 0.01 BTCUSDT",
+    ]
+    later = json.loads(tk("paper", "status", "--json", "--now", "2026-02-19T18:00:00Z").stdout)
+    assert later["positions"] == [] and later["openOrders"] == [] and later["fills"] == 2
+    assert Decimal(str(later["equity"])) < 1000  # it was the stop-loss
+    assert tk("paper", "trade", "hold", "1").returncode == 2
+
+
+def test_a_run_cannot_go_back_in_time(tmp_path: Path) -> None:
+    with paper(tmp_path, at(15)).session("BTCUSDT"):
+        pass
+    with (
+        pytest.raises(UsageError, match=r"already at 2026-02-17T15:00Z"),
+        paper(tmp_path, at(12)).session("BTCUSDT"),
     ):
         pass

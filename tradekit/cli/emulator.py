@@ -10,12 +10,13 @@ from tradekit.cli.options import CommonOptions, common_options
 from tradekit.exitstatus import ExitStatus
 
 PROG = "tk emulator"
-SUMMARY = "Run a local Bitget REST emulator (market data from TK_HOME/data) on 127.0.0.1."
+SUMMARY = "Run a local Bitget REST emulator (market data and a test account) on 127.0.0.1."
 HELP = f"""{SUMMARY}
 
-Serves what ccxt asks Bitget for market data (contracts, candles, ticker, time), from
-the candles in HOME/data, so that `tk data fetch` and the exchange code can run with no
-account and no internet. Point tradekit at it with [exchange] url in the config:
+Serves what ccxt asks Bitget for: market data from the candles in HOME/data, and a
+simulated account behind the private endpoints (orders, stop-loss/take-profit, positions,
+fills; the same matching engine as paper mode), with signed requests checked. Faults can be
+armed over HTTP (POST /_emulator/faults). Point tradekit at it with [exchange] url:
 
 \b
     tk emulator --port 8765 &

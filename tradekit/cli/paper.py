@@ -13,7 +13,7 @@ from tradekit.errors import UsageError
 from tradekit.exitstatus import ExitStatus
 
 PROG = "tk paper"
-SUMMARY = "Show, reset or fund the paper account that --paper trades on."
+SUMMARY = "Show, reset, fund or trade by hand the paper account that --paper trades on."
 HELP = f"""{SUMMARY}
 
 The paper account lives in HOME/tradekit.db; its prices are the closes of the candles in
@@ -132,6 +132,51 @@ def deposit(
         balance = exchange.deposit(_amount(amount))
         exchange.store.close()
         typer.echo(f"balance {balance} USDT")
+        return ExitStatus.OK
+
+    guarded(PROG, common.verbosity, body)
+
+
+@app.command("trade", help="Place a market order by hand, with an optional stop-loss/take-profit.")
+@common_options
+def trade(
+    common: CommonOptions,
+    side: Annotated[str, typer.Argument(help="buy or sell")],
+    size: Annotated[str, typer.Argument(help="In the base coin, e.g. 0.01 (BTC).")],
+    symbol: Annotated[str, typer.Option("--symbol")] = "BTCUSDT",
+    leverage: Annotated[int, typer.Option("--leverage", min=1, max=125)] = 5,
+    stop_loss: Annotated[str | None, typer.Option("--sl", help="Stop-loss trigger price.")] = None,
+    take_profit: Annotated[
+        str | None, typer.Option("--tp", help="Take-profit trigger price.")
+    ] = None,
+) -> None:
+    def body() -> ExitStatus:
+        if side not in ("buy", "sell"):
+            raise UsageError(f"side {side!r}: buy or sell")
+        session = Session.open(PROG, common)
+        exchange = _exchange(session)
+        from tradekit.exchange.adapters import PaperAdapter
+
+        paper = PaperAdapter(exchange)
+        stamp = int(session.clock.now().timestamp())
+        if not paper.positions(symbol):
+            paper.configure(
+                symbol, leverage=leverage, margin_mode="isolated", position_mode="one_way_mode"
+            )
+        order = paper.place(symbol, side, _amount(size), client_oid=f"manual-{stamp}")  # type: ignore[arg-type]
+        typer.echo(f"{order.state} {order.side} {order.filled} {symbol} @ {order.average}")
+        held = "long" if side == "buy" else "short"
+        for kind, price in (("sl", stop_loss), ("tp", take_profit)):
+            if price is not None:
+                stop = paper.place_stop(
+                    symbol,
+                    held,
+                    kind,
+                    _amount(price),  # type: ignore[arg-type]
+                    client_oid=f"manual-{stamp}-{kind}",
+                )
+                typer.echo(f"{kind} at {stop.trigger_price} for {stop.size} {symbol}")
+        exchange.store.close()
         return ExitStatus.OK
 
     guarded(PROG, common.verbosity, body)

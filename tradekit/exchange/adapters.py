@@ -533,6 +533,26 @@ class BitgetAdapter:
             params["reduceOnly"] = True
         return params
 
+    def check(
+        self, symbol: str, size: Decimal, price: Decimal | None, reduce_only: bool
+    ) -> MarketSpec:
+        """Refuse here, before sending, what Bitget would refuse: sizes off the step or
+        below the minimum, prices off the tick, an opening order under the minimum value."""
+        spec = self.market(symbol)
+        if size <= 0 or not spec.on_step(size):
+            raise Rejected(f"size {size} is not a positive multiple of {spec.size_step}")
+        if size < spec.min_size:
+            raise Rejected(f"size {size} is below the minimum {spec.min_size} {spec.base}")
+        if price is not None and (price <= 0 or not spec.on_tick(price)):
+            raise Rejected(f"price {price} is not a positive multiple of {spec.price_tick}")
+        if not reduce_only:
+            reference = price if price is not None else self.last_price(symbol)[0]
+            if size * reference < spec.min_notional:
+                value = format((size * reference).normalize(), "f")
+                minimum = format(spec.min_notional.normalize(), "f")
+                raise Rejected(f"order value {value} USDT is below the minimum {minimum} USDT")
+        return spec
+
     def place(
         self,
         symbol: str,
@@ -543,6 +563,7 @@ class BitgetAdapter:
         price: Decimal | None = None,
         reduce_only: bool = False,
     ) -> OrderInfo:
+        self.check(symbol, size, price, reduce_only)
         pair = self.pair(symbol)
         kind = "limit" if price is not None else "market"
         placed = self._write(
@@ -581,6 +602,11 @@ class BitgetAdapter:
             if not held:
                 raise NoPosition(f"no {position_side} {symbol} position to protect", "22002")
             size = held[0].size
+        spec = self.check(symbol, size, None, True)
+        if trigger_price <= 0 or not spec.on_tick(trigger_price):
+            raise Rejected(
+                f"trigger {trigger_price} is not a positive multiple of {spec.price_tick}"
+            )
         params = self._params(client_oid, False)
         params["stopLossPrice" if kind == "sl" else "takeProfitPrice"] = float(trigger_price)
         params["triggerType"] = trigger_type

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from tradekit.clock import Clock
@@ -46,6 +46,12 @@ def advance_prices(engine: Engine, candles: CandleStore, symbol: str, now_ms: in
     if len(series) == 0:
         raise UsageError(f"no {symbol} bar closed before now in {candles.root}")
     synced = engine.state.synced.get(symbol)
+    if synced is not None and now_ms < synced:
+        raise UsageError(
+            f"the paper account's {symbol} prices are already at "
+            f"{datetime.fromtimestamp(synced / 1000, UTC):%Y-%m-%dT%H:%MZ}; a run at an "
+            "earlier time would trade in its future (`tk paper reset` to start over)"
+        )
     rows = series.rows[-1:] if synced is None else series.rows[series.ts + series.step > synced]
     step = series.step
     for row in rows.tolist():
