@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/exchange.py [--bundles N]
 
-Each bundle is an entry, a stop-loss and a take-profit (three orders). Prints the time per
+Each bundle is an entry, a stop-loss and a take-profit (three orders), from a flat account
+(the position is closed between bundles, untimed). Prints the time per
 order for ccxt's create_order alone, and through tradekit's exchange interface (which also
 reads each order back, as tk-exec does to learn its state). Target: <= 20 ms per order.
 """
@@ -62,6 +63,7 @@ def main() -> None:
                 {"takeProfitPrice": 90000, "clientOrderId": f"r{n}t"},
             )
             raw.append((time.perf_counter() - start) / 3)
+            ex.close_position(PAIR)  # each bundle starts flat (not timed)
         adapter = BitgetAdapter(ex)
         for n in range(args.bundles):
             start = time.perf_counter()
@@ -73,6 +75,7 @@ def main() -> None:
                 "BTCUSDT", "long", "tp", Decimal(90000), client_oid=f"a{n}t", size=Decimal("0.01")
             )
             adapter_times.append((time.perf_counter() - start) / 3)
+            adapter.close_position("BTCUSDT")
 
     def show(label: str, samples: list[float]) -> None:
         ms = sorted(s * 1000 for s in samples)
