@@ -8,14 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from tradekit.errors import ConfigError
-
-
-class Section(BaseModel):
-    # strict: TOML has real booleans and numbers; "yes", 1 or "true" must not switch live on.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+from tradekit.records.base import Num
+from tradekit.risk.settings import RiskSettings
+from tradekit.section import Section
 
 
 class LiveConfig(Section):
@@ -32,8 +30,8 @@ class ExchangeConfig(Section):
 
 
 class PaperConfig(Section):
-    starting_balance: Decimal = Field(Decimal(1000), gt=0)
-    slippage: Decimal = Field(Decimal("0.0003"), ge=0, lt=Decimal("0.1"))
+    starting_balance: Num = Field(Decimal(1000), gt=0)
+    slippage: Num = Field(Decimal("0.0003"), ge=0, lt=Decimal("0.1"))
 
 
 class Config(Section):
@@ -41,8 +39,9 @@ class Config(Section):
     live: LiveConfig = LiveConfig()
     exchange: ExchangeConfig = ExchangeConfig()
     paper: PaperConfig = PaperConfig()
+    risk: RiskSettings = RiskSettings()
     #: [strategies.NAME] tables; each strategy validates its own (typed) parameters.
-    strategies: dict[str, dict[str, Any]] = {}
+    strategies: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 def _describe(exc: ValidationError, path: Path) -> str:
@@ -57,7 +56,8 @@ def _describe(exc: ValidationError, path: Path) -> str:
                 "command line (and set [live] enabled = true)"
             )
         else:
-            lines.append(f"{path}: {key}: {err['msg']} (got {err['input']!r})")
+            message = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{path}: {key}: {message} (got {err['input']!r})")
     return "\n".join(lines)
 
 
@@ -72,7 +72,7 @@ def load_config(path: Path, *, required: bool = False) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text, parse_float=Decimal)  # exact, as Decimal fields want
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:

@@ -21,10 +21,23 @@ from tradekit.strategies import load
 from tradekit.strategies.base import Evaluations, Params, Strategy
 
 
+def _floats(value: Any) -> Any:
+    """TOML numbers arrive as Decimal; strategy parameters are floats."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: _floats(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_floats(item) for item in value]
+    return value
+
+
 def strategy_params(strategy: Strategy, table: dict[str, Any], source: str) -> Params:
     """Validate a strategy's config table ([strategies.NAME]); errors name the key."""
     try:
-        return strategy.params_model.model_validate(table)
+        return strategy.params_model.model_validate(_floats(table))
     except ValidationError as exc:
         lines = []
         for err in exc.errors(include_url=False):
