@@ -202,3 +202,103 @@ def test_the_adapter_refuses_before_sending(
         adapter.place("BTCUSDT", "buy", size, client_oid="tk-chk", price=price)
     assert message in str(refused.value)
     assert not any("place-order" in r.path for r in emu.emulator.received[before:])
+
+
+def _signed(
+    emu,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    query: str = "",
+    *,
+    sign: str | None = None,
+    stamp: str | None = None,
+) -> tuple[int, bytes]:
+    import base64
+    import hashlib
+    import hmac as hmac_
+
+    stamp = stamp or str(int(time.time() * 1000))
+    message = f"{stamp}{method}{path}" + (f"?{query}" if query else "")
+    signature = (
+        sign
+        or base64.b64encode(
+            hmac_.new(SECRET.encode(), message.encode() + body, hashlib.sha256).digest()
+        ).decode()
+    )
+    request = urllib.request.Request(
+        emu.url + path + (f"?{query}" if query else ""),
+        body or None,
+        method=method,
+        headers={
+            "ACCESS-KEY": KEY,
+            "ACCESS-SIGN": signature,
+            "ACCESS-TIMESTAMP": stamp,
+            "ACCESS-PASSPHRASE": PASSPHRASE,
+            "Content-Type": "application/json",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "query"),
+    [
+        ("GET", "/api/v2/mix/order/fills", b"", "limit=abc&productType=USDT-FUTURES"),
+        ("POST", "/api/v2/mix/order/place-order", b"\xff\xfe", ""),
+        (
+            "POST",
+            "/api/v2/mix/order/place-order",
+            b'{"symbol":"BTCUSDT","side":"buy","orderType":"stop","size":"0.01"}',
+            "",
+        ),
+        (
+            "POST",
+            "/api/v2/mix/order/cancel-plan-order",
+            b'{"symbol":"BTCUSDT","orderIdList":["1"]}',
+            "",
+        ),
+    ],
+)
+def test_malformed_requests_get_a_bitget_error_and_the_emulator_goes_on(
+    emu,
+    method: str,
+    path: str,
+    body: bytes,
+    query: str,
+) -> None:
+    status, payload = _signed(emu, method, path, body, query)
+    assert status == 400 and json.loads(payload)["code"] != "00000"
+    assert ccxt_client(emu.url).fetch_balance()["USDT"]["total"] == 1000.0
+
+
+def test_a_delayed_request_does_not_hold_up_the_others(emu) -> None:
+    import threading
+
+    emu.emulator.faults.arm(Fault("delay", path="/api/v2/mix/account/accounts", delay_ms=1500))
+    slow = threading.Thread(target=lambda: ccxt_client(emu.url).fetch_balance())
+    slow.start()
+    time.sleep(0.1)
+    started = time.perf_counter()
+    ccxt_client(emu.url).fetch_positions([PAIR])
+    assert time.perf_counter() - started < 1.0
+    slow.join()
+
+
+def test_a_failed_read_back_after_placing_is_outcome_unknown(emu) -> None:
+    from tradekit.exchange.adapters import BitgetAdapter
+    from tradekit.exchange.errors import OutcomeUnknown
+
+    adapter = BitgetAdapter(ccxt_client(emu.url), sleep=lambda _s: None)
+    adapter.market("BTCUSDT")
+    emu.emulator.faults.arm(
+        Fault("http", path="/api/v2/mix/order/detail", status=503, text=True, times=3)
+    )
+    with pytest.raises(OutcomeUnknown) as unknown:
+        adapter.place("BTCUSDT", "buy", Decimal("0.01"), client_oid="tk-rb")
+    assert unknown.value.client_oid == "tk-rb"
+    assert adapter.order("BTCUSDT", client_oid="tk-rb").state == "closed"  # it was placed

@@ -177,7 +177,7 @@ def test_isolated_long_is_liquidated_at_its_liquidation_price() -> None:
     assert ("BTCUSDT", "long") in e.state.positions
     move(e, str(liq - 10), 2)
     assert ("BTCUSDT", "long") not in e.state.positions
-    assert e.state.fills[-1].profit == (BTC.price(liq) - D("60018.0")) * D("0.01")
+    assert e.state.fills[-1].profit == -D("60.018")  # the whole isolated margin is lost
 
 
 def test_modes_cannot_change_under_a_position() -> None:
@@ -197,3 +197,105 @@ def test_a_hedge_close_of_a_long_is_a_sale_at_the_bid() -> None:
     close = e.place("BTCUSDT", "buy", D("0.01"), T, trade_side="close")  # Bitget: buy+close
     assert isinstance(close, Order) and close.average == D("59982.0")  # 60000 x (1 - 0.0003)
     assert e.state.fills[-1].profit == (D("59982.0") - D("60018.0")) * D("0.01")
+
+
+# -- regressions from the review of the engine (each was a confirmed defect) -------------------
+
+
+def test_one_way_resting_orders_act_on_the_position_when_they_fill() -> None:
+    e = engine()
+    e.place("BTCUSDT", "buy", D("0.01"), T)  # long
+    e.place("BTCUSDT", "sell", D("0.01"), T, type="limit", price=D("61000"))  # take profit
+    e.close_position("BTCUSDT", T)
+    fills = e.update_price("BTCUSDT", Prices(D(61100), D(61100)), T + 1)
+    assert [k[1] for k in e.state.positions] == ["short"]  # the sell sold: it opened a short
+    assert fills[0].side == "sell"
+    e2 = engine()
+    e2.place("BTCUSDT", "buy", D("0.01"), T, type="limit", price=D("59000"))
+    e2.place("BTCUSDT", "sell", D("0.01"), T)  # now short
+    e2.update_price("BTCUSDT", Prices(D(58900), D(58900)), T + 1)
+    assert e2.state.positions == {}  # the buy closed the short; never both sides in one-way
+
+
+def test_conditional_entries_fire_only_when_the_price_reaches_them() -> None:
+    e = engine()
+    dip = e.place("BTCUSDT", "buy", D("0.01"), T, plan_type="plan", trigger_price=D("59000"))
+    move(e, "60000", 1)
+    assert e.find(dip.id).status == "live"
+    move(e, "58990", 2)
+    assert e.find(dip.id).status == "triggered"
+    assert e.state.positions[("BTCUSDT", "long")].size == D("0.01")
+
+
+def test_a_limit_is_not_filled_at_placement_by_the_last_bars_range() -> None:
+    e = engine()
+    e.update_price("BTCUSDT", Prices(D(60000), D(60000), high=D(61000), low=D(58000)), T)
+    order = e.place("BTCUSDT", "buy", D("0.01"), T, type="limit", price=D("59000"))
+    assert order.status == "live"
+
+
+def test_a_stop_fires_before_liquidation_and_at_its_trigger_within_a_bar() -> None:
+    e = engine()
+    e.place("BTCUSDT", "buy", D("0.01"), T)  # 10x isolated: liquidation near 54256
+    e.place("BTCUSDT", "sell", D("0.01"), T, plan_type="pos_loss", trigger_price=D("59000"))
+    fills = e.update_price(
+        "BTCUSDT", Prices(D(53000), D(53000), high=D(60100), low=D(52900)), T + 60_000
+    )
+    assert len(fills) == 1 and fills[0].price == D("58982.3")  # 59000 - 3 bps, not 53000
+    assert e.state.fills[-1].profit == (D("58982.3") - D("60018.0")) * D("0.01")
+
+
+def test_a_conditional_entry_without_margin_is_rejected_when_it_fires() -> None:
+    e = engine()
+    big = e.place("BTCUSDT", "buy", D("1"), T, plan_type="plan", trigger_price=D("60100"))
+    move(e, "60200", 1)
+    assert e.find(big.id).status == "rejected" and e.state.positions == {}
+    assert e.available() > 0
+
+
+def test_crossed_positions_are_liquidated_when_equity_reaches_maintenance() -> None:
+    e = engine()
+    e.set_margin_mode("BTCUSDT", "crossed")
+    e.set_leverage("BTCUSDT", 50)
+    e.place("BTCUSDT", "buy", D("0.8"), T)  # 48014 notional on 1000 equity
+    move(e, "59500", 1)  # equity ~571 > maintenance 0.4 % x 47600 = 190: held
+    assert ("BTCUSDT", "long") in e.state.positions
+    move(e, "59000", 2)  # equity ~157 < maintenance 189: liquidated at the mark
+    assert e.state.positions == {}
+    assert e.state.fills[-1].price == D(59000)
+
+
+def test_unknown_order_types_and_sides_are_refused() -> None:
+    e = engine()
+    assert e.place("BTCUSDT", "buy", D("0.01"), T, type="stop").code == "40020"
+    assert e.place("BTCUSDT", "hold", D("0.01"), T).code == "40020"
+
+
+def test_a_partially_filled_flip_still_opens_the_rest() -> None:
+    e = engine()
+    e.place("BTCUSDT", "buy", D("0.01"), T)
+    flip = e.place("BTCUSDT", "sell", D("0.02"), T, fill_ratio=D("0.5"))
+    assert flip.status == "partially_filled" and e.state.positions == {}
+    move(e, "60000", 1)
+    assert e.state.positions[("BTCUSDT", "short")].size == D("0.01")
+
+
+def test_presets_attach_when_a_resting_entry_fills_and_bad_ones_refuse_it() -> None:
+    e = engine()
+    entry = e.place(
+        "BTCUSDT",
+        "buy",
+        D("0.01"),
+        T,
+        type="limit",
+        price=D("59000"),
+        preset_sl=D("58000"),
+        preset_tp=D("62000"),
+        client_oid="pe",
+    )
+    assert entry.status == "live" and e.find(client_oid="pe-sl") is None
+    move(e, "58950", 1)
+    assert e.find(client_oid="pe-sl").status == "live"
+    assert e.find(client_oid="pe-tp").trigger_price == D("62000")
+    off_tick = e.place("BTCUSDT", "buy", D("0.01"), T, preset_sl=D("58000.05"))
+    assert off_tick.code == "41103"

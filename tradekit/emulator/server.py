@@ -144,6 +144,10 @@ class Emulator:
 
     def handle(self, request: Request) -> tuple[int, dict[str, Any] | str]:
         """Answer one request: (HTTP status, Bitget JSON or a plain-text body)."""
+        if (request.method, request.path) in self.private:
+            delay = self.faults.take(request.path, ("delay",))
+            if delay is not None:  # outside the lock: other requests go on meanwhile
+                time.sleep(delay.delay_ms / 1000)
         with self._lock:
             self.requests.append(f"{request.method} {request.path}")
             self.received.append(request)
@@ -155,12 +159,13 @@ class Emulator:
                     raise ApiError(404, "40404", "Request URL NOT FOUND")
                 return 200, self._ok(route(request))
             except ApiError as exc:
-                return exc.status, {
-                    "code": exc.code,
-                    "msg": exc.msg,
-                    "requestTime": self.clock(),
-                    "data": None,
-                }
+                return exc.status, self._error(exc.code, exc.msg)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                # malformed input must be a Bitget error, never a dropped connection
+                return 400, self._error("40017", f"Parameter verification failed: {exc}")
+
+    def _error(self, code: str, msg: str) -> dict[str, Any]:
+        return {"code": code, "msg": msg, "requestTime": self.clock(), "data": None}
 
     def _ok(self, data: Any) -> dict[str, Any]:
         return {"code": "00000", "msg": "success", "requestTime": self.clock(), "data": data}
@@ -176,9 +181,6 @@ class Emulator:
             credentials=self.credentials,
             now_ms=now,
         )
-        delay = self.faults.take(request.path, ("delay",))
-        if delay is not None:
-            time.sleep(delay.delay_ms / 1000)
         http = self.faults.take(request.path, ("http",))
         if http is not None:
             if http.text:
@@ -218,9 +220,21 @@ class Emulator:
         unknown = set(data) - known
         if unknown or data.get("kind") not in FAULT_KINDS:
             raise ApiError(400, "40017", f"bad fault {data} (kinds: {', '.join(FAULT_KINDS)})")
-        if "ratio" in data:
-            data["ratio"] = Decimal(str(data["ratio"]))
-        self.faults.arm(Fault(**data))
+        try:  # typed now, so a bad value cannot break later requests
+            fault = Fault(**data)
+            fault.times, fault.delay_ms, fault.status = (
+                int(fault.times),
+                int(fault.delay_ms),
+                int(fault.status),
+            )
+            fault.ratio = Decimal(str(fault.ratio))
+            fault.text = bool(fault.text)
+            fault.code, fault.msg = str(fault.code), str(fault.msg)
+            if fault.path is not None:
+                fault.path = str(fault.path)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise ApiError(400, "40017", f"bad fault {data}: {exc}") from None
+        self.faults.arm(fault)
         return {"armed": data["kind"]}
 
     def set_price(self, request: Request) -> dict[str, str]:
@@ -309,17 +323,24 @@ class _HttpHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = max(0, int(self.headers.get("Content-Length") or 0))
+        except ValueError:
+            length = -1
         request = Request(
             method=self.command,
             path=parts.path,
             query=dict(parse_qsl(parts.query, keep_blank_values=True)),
             headers={key: value for key, value in self.headers.items()},
-            body=self.rfile.read(length) if length else b"",
+            body=self.rfile.read(length) if length > 0 else b"",
             raw_query=parts.query,
         )
         try:
+            if length < 0:
+                raise ApiError(400, "40017", "bad Content-Length")
             status, payload = self.emulator.handle(request)
+        except ApiError as exc:
+            status, payload = exc.status, self.emulator._error(exc.code, exc.msg)
         except DropResponse:
             self.close_connection = True  # acted on, never answered
             return

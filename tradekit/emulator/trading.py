@@ -94,7 +94,7 @@ def verify_signature(
     if lower.get("access-passphrase") != passphrase:
         raise ApiError(400, "40012", "apikey/password is incorrect")
     stamp = lower.get("access-timestamp", "")
-    if not stamp.isdigit() or abs(now_ms - int(stamp)) > TIMESTAMP_WINDOW_MS:
+    if not (stamp.isascii() and stamp.isdigit()) or abs(now_ms - int(stamp)) > TIMESTAMP_WINDOW_MS:
         raise ApiError(400, "40008", "Request timestamp expired")
     from urllib.parse import parse_qsl
 
@@ -105,7 +105,7 @@ def verify_signature(
     else:
         message = f"{stamp}{method}{path}".encode() + body
     expected = base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest())
-    if not hmac.compare_digest(expected.decode(), lower.get("access-sign", "")):
+    if not hmac.compare_digest(expected, lower.get("access-sign", "").encode("utf-8")):
         raise ApiError(400, "40009", "sign signature error")
 
 
@@ -187,10 +187,13 @@ def position_json(position: Position, engine: Engine) -> dict[str, Any]:
 
 
 def fill_json(fill: Fill, engine: Engine) -> dict[str, Any]:
+    side = fill.side
+    if engine.state.position_mode == "hedge_mode" and fill.trade_side == "close":
+        side = "buy" if fill.position_side == "long" else "sell"  # Bitget names the position
     return {
         "tradeId": fill.trade_id, "symbol": fill.symbol, "orderId": fill.order_id,
         "price": _s(fill.price), "baseVolume": _s(fill.size),
-        "quoteVolume": _s(fill.price * fill.size), "side": fill.side,
+        "quoteVolume": _s(fill.price * fill.size), "side": side,
         "tradeSide": fill.trade_side, "posMode": engine.state.position_mode,
         "tradeScope": "maker" if fill.maker else "taker", "profit": _s(fill.profit),
         "cTime": str(fill.ts),
@@ -205,7 +208,7 @@ def fill_json(fill: Fill, engine: Engine) -> dict[str, Any]:
 def body_json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body or b"{}")
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise ApiError(400, "40017", "Parameter verification failed: body is not JSON") from None
     if not isinstance(data, dict):
         raise ApiError(400, "40017", "Parameter verification failed")
@@ -351,24 +354,12 @@ class TradingApi:
 
     def place_order(self, req: Any) -> dict[str, str]:
         data = body_json(req.body)
-        order = self._place(data)
-        # Presets: Bitget attaches a position stop-loss / take-profit to the filled entry.
-        for key, plan in (
-            ("presetStopLossPrice", "pos_loss"),
-            ("presetStopSurplusPrice", "pos_profit"),
-        ):
-            trigger = decimal_field(data, key, required=False)
-            if trigger is not None and order.filled > 0:
-                hold = order.position_side
-                self.engine.place(
-                    order.symbol,
-                    "sell" if hold == "long" else "buy",
-                    Decimal(0),
-                    self.now,
-                    plan_type=plan,
-                    trigger_price=trigger,
-                    hold_side=hold,
-                )
+        # Presets: the engine attaches them to the position when the entry fills.
+        order = self._place(
+            data,
+            preset_sl=decimal_field(data, "presetStopLossPrice", required=False),
+            preset_tp=decimal_field(data, "presetStopSurplusPrice", required=False),
+        )
         return {"orderId": order.id, "clientOid": order.client_oid}
 
     def place_plan_order(self, req: Any) -> dict[str, str]:
@@ -409,7 +400,10 @@ class TradingApi:
 
     def cancel_order(self, req: Any) -> dict[str, str]:
         data = body_json(req.body)
-        result = self.engine.cancel(data.get("orderId"), data.get("clientOid"), self.now)
+        found = self.engine.find(data.get("orderId"), data.get("clientOid"))
+        if found is None or found.symbol != data.get("symbol") or found.plan_type != "normal":
+            raise ApiError(400, "40768", "Order does not exist")
+        result = self.engine.cancel(found.id, None, self.now)
         if isinstance(result, Rejection):
             raise reject(result)
         return {"orderId": result.id, "clientOid": result.client_oid}

@@ -22,6 +22,7 @@ from tradekit.exchange.base import (
 from tradekit.exchange.engine import Engine
 from tradekit.exchange.errors import (
     AuthError,
+    ExchangeError,
     InsufficientFunds,
     NoPosition,
     OutcomeUnknown,
@@ -273,15 +274,11 @@ class PaperAdapter:
 
     def fills(self, symbol: str, since_ms: int = 0) -> list[FillInfo]:
         def read(e: Engine, _now: int) -> list[FillInfo]:
-            hedge = e.state.position_mode == "hedge_mode"
-            out = []
-            for f in e.state.fills:
-                if f.symbol == symbol and f.ts >= since_ms:
-                    side = _opposite(f.side) if hedge and f.trade_side == "close" else f.side
-                    out.append(
-                        FillInfo(f.order_id, f.symbol, side, f.price, f.size, f.fee, f.profit, f.ts)
-                    )
-            return out
+            return [  # the engine records trade directions already
+                FillInfo(f.order_id, f.symbol, f.side, f.price, f.size, f.fee, f.profit, f.ts)
+                for f in e.state.fills
+                if f.symbol == symbol and f.ts >= since_ms
+            ]
 
         return self._with(symbol, read)
 
@@ -580,7 +577,10 @@ class BitgetAdapter:
         )
         if not placed.get("id"):
             raise OutcomeUnknown("place order: an empty answer", client_oid)
-        found = self.order(symbol, order_id=str(placed["id"]))
+        try:
+            found = self.order(symbol, order_id=str(placed["id"]))
+        except ExchangeError as exc:  # it was accepted: its state is what is unknown
+            raise OutcomeUnknown(f"place order: accepted, then {exc}", client_oid) from None
         if found is None:
             raise OutcomeUnknown("place order: accepted but not found", client_oid)
         return found

@@ -167,10 +167,18 @@ class Engine:
         trigger_type: TriggerType = "mark_price",
         hold_side: PositionSide | None = None,
         fill_ratio: Decimal = Decimal(1),
+        preset_sl: Decimal | None = None,
+        preset_tp: Decimal | None = None,
     ) -> Order | Rejection:
         spec = self.spec(symbol)
         if isinstance(spec, Rejection):
             return spec
+        if side not in ("buy", "sell"):
+            return Rejection("40020", f"Parameter side {side} error")
+        if type not in ("market", "limit"):
+            return Rejection("40020", f"Parameter orderType {type} error")
+        if trigger_type not in ("mark_price", "fill_price"):
+            return Rejection("40020", f"Parameter triggerType {trigger_type} error")
         if client_oid and self.find(client_oid=client_oid):
             return DUPLICATE
         hedge = self.state.position_mode == "hedge_mode"
@@ -186,48 +194,66 @@ class Engine:
         else:
             if trade_side is not None:
                 return MODE_MISMATCH
-            opening: PositionSide = "long" if side == "buy" else "short"
-            held = self.state.positions.get((symbol, _other(opening)))
-            position_side = _other(opening) if (reduce_only or held) else opening
+            # one-way: the side it opens; what it does is decided when it fills
+            position_side = "long" if side == "buy" else "short"
+            if reduce_only:
+                position_side = _other(position_side)  # the position it reduces
         whole = tpsl and size <= 0
         if not whole:
             if size <= 0 or not spec.on_step(size):
                 return Rejection("40808", f"Parameter verification exception size {size}")
             if size < spec.min_size:
                 return Rejection("45111", f"less than the minimum order quantity {spec.min_size}")
-        for value in (price, trigger_price):
+        for value in (price, trigger_price, preset_sl, preset_tp):
             if value is not None and (value <= 0 or not spec.on_tick(value)):
                 return Rejection("41103", f"param price scale error {value}")
         if type == "limit" and price is None:
             return Rejection("40019", "Parameter price cannot be empty")
         if plan_type != "normal" and trigger_price is None:
             return Rejection("40019", "Parameter triggerPrice cannot be empty")
-        last = self._last(symbol)
-        if last is None:
+        prices = self.state.prices.get(symbol)
+        if prices is None:
             return Rejection("40015", "System is abnormal: no price for the symbol")
-        if reduce_only and (symbol, position_side) not in self.state.positions and not tpsl:
-            return NO_POSITION
-        if tpsl and (symbol, position_side) not in self.state.positions:
+        held = (symbol, position_side) in self.state.positions
+        if (reduce_only or tpsl) and not held:
             return NO_POSITION
         if not reduce_only:
-            reference = price if type == "limit" else last
-            notional = size * reference
-            if notional < spec.min_notional:
-                return Rejection("45110", f"less than the minimum amount {spec.min_notional} USDT")
-            needed = notional / self.settings(symbol).leverage + notional * spec.taker_fee
-            if plan_type == "normal" and needed > self.available():
-                return INSUFFICIENT
+            refused = self._margin_check(
+                symbol,
+                size,
+                price if type == "limit" else prices.last,
+                reserve=plan_type == "normal",
+            )
+            if refused:
+                return refused
+        trigger_above = None
+        if plan_type == "plan":
+            ref = prices.mark if trigger_type == "mark_price" else prices.last
+            trigger_above = trigger_price > ref  # type: ignore[operator]
         order = Order(
-            id=self._new_id(), client_oid=client_oid or f"tk{self.state.next_id}",
+            id=self._new_id(), client_oid=client_oid or f"tk-auto-{self.state.next_id}",
             symbol=symbol, side=side, type=type, size=size, position_side=position_side,
             reduce_only=reduce_only, created=now, updated=now, price=price,
             plan_type=plan_type, trigger_price=trigger_price, trigger_type=trigger_type,
-            whole_position=whole,
+            whole_position=whole, trigger_above=trigger_above, preset_sl=preset_sl,
+            preset_tp=preset_tp,
         )  # fmt: skip
         self.state.orders[order.id] = order
         if plan_type == "normal":
-            self._try_fill(order.id, now, fill_ratio=fill_ratio)
+            self._try_fill(order.id, now, fill_ratio=fill_ratio, at_placement=True)
         return self.state.orders[order.id]
+
+    def _margin_check(
+        self, symbol: str, size: Decimal, reference: Decimal | None, *, reserve: bool
+    ) -> Rejection | None:
+        spec = self.markets[symbol]
+        notional = size * (reference or ZERO)
+        if notional < spec.min_notional:
+            return Rejection("45110", f"less than the minimum amount {spec.min_notional} USDT")
+        needed = notional / self.settings(symbol).leverage + notional * spec.taker_fee
+        if reserve and needed > self.available():
+            return INSUFFICIENT
+        return None
 
     def cancel(
         self, order_id: str | None = None, client_oid: str | None = None, now: int = 0
@@ -266,44 +292,50 @@ class Engine:
     # -- market moves ------------------------------------------------------------------
 
     def update_price(self, symbol: str, prices: Prices, now: int) -> list[Fill]:
-        """A new price: fill resting orders it reaches, fire triggers, liquidate. Returns
-        the fills it caused."""
+        """A new price (with the range traded since the last one, when known): stops first,
+        then the other triggers and resting limits in the order they were placed, then
+        liquidation. Returns the fills it caused."""
         self.state.prices[symbol] = prices
         before = len(self.state.fills)
-        self._liquidate(symbol, now)
-        for order in sorted(self.state.orders.values(), key=lambda o: o.created):
+        live = [o for o in self.state.orders.values() if o.symbol == symbol and o.open]
+        live.sort(key=lambda o: (o.plan_type != "pos_loss", o.created))  # stops first
+        for order in live:
             current = self.state.orders[order.id]
-            if current.symbol != symbol or not current.open:
-                continue
+            if not current.open:
+                continue  # cancelled by an earlier fill (a stop taking its position away)
             if current.plan_type != "normal":
                 if self._triggered(current, prices):
-                    self._fire(current, now)
+                    self._fire(current, prices, now)
             else:
                 self._try_fill(current.id, now)
         self._liquidate(symbol, now)
         return self.state.fills[before:]
 
+    def _range(self, order: Order, prices: Prices) -> tuple[Decimal, Decimal, bool]:
+        """(low, high) the trigger price could have met, and whether a range was known."""
+        ref = prices.mark if order.trigger_type == "mark_price" else prices.last
+        if prices.low is not None and prices.high is not None:
+            return min(prices.low, ref), max(prices.high, ref), True
+        return ref, ref, False
+
     def _triggered(self, order: Order, prices: Prices) -> bool:
         assert order.trigger_price is not None
-        ref = prices.mark if order.trigger_type == "mark_price" else prices.last
-        high = prices.high if order.trigger_type == "fill_price" and prices.high else ref
-        low = prices.low if order.trigger_type == "fill_price" and prices.low else ref
+        low, high, _ = self._range(order, prices)
+        trigger = order.trigger_price
+        long = order.position_side == "long"
         if order.plan_type == "pos_loss":
-            return (
-                low <= order.trigger_price
-                if order.position_side == "long"
-                else high >= order.trigger_price
-            )
+            return low <= trigger if long else high >= trigger
         if order.plan_type == "pos_profit":
-            return (
-                high >= order.trigger_price
-                if order.position_side == "long"
-                else low <= order.trigger_price
-            )
-        # a conditional entry fires when the price reaches the trigger from where it was
-        return high >= order.trigger_price if order.side == "buy" else low <= order.trigger_price
+            return high >= trigger if long else low <= trigger
+        return high >= trigger if order.trigger_above else low <= trigger
 
-    def _fire(self, order: Order, now: int) -> None:
+    def _fire(self, order: Order, prices: Prices, now: int) -> None:
+        """A trigger was reached: fill at the trigger (the price passed through it within the
+        range) or at the last price, with slippage."""
+        spec = self.markets[order.symbol]
+        assert order.trigger_price is not None
+        _, _, ranged = self._range(order, prices)
+        base = order.trigger_price if ranged else prices.last
         if order.plan_type in ("pos_loss", "pos_profit"):
             position = self.state.positions.get((order.symbol, order.position_side))
             if position is None:
@@ -311,38 +343,66 @@ class Engine:
                 return
             size = position.size if order.whole_position else min(order.size, position.size)
             order = order.with_(size=size)
-        self.state.orders[order.id] = order.with_(status="live", plan_type=order.plan_type)
-        self._try_fill(order.id, now, as_trigger=True)
+            self.state.orders[order.id] = order
+        else:  # a conditional entry: margin is checked now, as Bitget does when it fires
+            refused = self._margin_check(
+                order.symbol, order.size, order.price or base, reserve=True
+            )
+            if refused:
+                self.state.orders[order.id] = order.with_(status="rejected", updated=now)
+                return
+            if order.type == "limit":  # it becomes a resting limit order at its price
+                child = order.with_(
+                    id=self._new_id(),
+                    client_oid=f"{order.client_oid}-exec",
+                    plan_type="normal",
+                    trigger_price=None,
+                    created=now,
+                    updated=now,
+                )
+                self.state.orders[order.id] = order.with_(status="triggered", updated=now)
+                self.state.orders[child.id] = child
+                self._try_fill(child.id, now)
+                return
+        direction = 1 if self._buying(order) else -1
+        price = spec.price(base * (1 + direction * self.slippage))
+        self._execute(order, price, order.remaining, now, maker=False, as_trigger=True)
 
     def _try_fill(
-        self, order_id: str, now: int, *, fill_ratio: Decimal = Decimal(1), as_trigger: bool = False
+        self,
+        order_id: str,
+        now: int,
+        *,
+        fill_ratio: Decimal = Decimal(1),
+        at_placement: bool = False,
     ) -> None:
         order = self.state.orders[order_id]
         spec = self.markets[order.symbol]
         prices = self.state.prices[order.symbol]
         last = prices.last
         buying = self._buying(order)
-        if order.type == "market" or as_trigger:
+        if order.type == "market":
             direction = 1 if buying else -1
             price = spec.price(last * (1 + direction * self.slippage))
             maker = False
         else:
             assert order.price is not None
-            low = prices.low if prices.low is not None else last
-            high = prices.high if prices.high is not None else last
+            if at_placement or prices.low is None or prices.high is None:
+                low = high = last  # at placement only the current price counts
+            else:
+                low, high = prices.low, prices.high
             crosses = low <= order.price if buying else high >= order.price
             if not crosses:
                 return
-            maker = now > order.created
-            price = (
-                order.price
-                if maker
-                else (min(order.price, last) if buying else max(order.price, last))
-            )
+            maker = not at_placement
+            if maker:
+                price = order.price
+            else:
+                price = min(order.price, last) if buying else max(order.price, last)
         quantity = order.remaining
         if fill_ratio < 1:
             quantity = max(spec.size(order.remaining * fill_ratio), spec.size_step)
-        self._execute(order, price, quantity, now, maker=maker, as_trigger=as_trigger)
+        self._execute(order, price, quantity, now, maker=maker, as_trigger=False)
 
     def _buying(self, order: Order) -> bool:
         """Whether the order buys. Bitget's hedge mode names the position in `side`, so a
@@ -364,69 +424,91 @@ class Engine:
         maker: bool,
         as_trigger: bool,
     ) -> None:
+        """Fill `quantity` of an order at `price`. In one-way mode what a fill does is
+        decided now: it first reduces an opposite position, then (unless reduce-only)
+        opens or adds to its own side with the rest."""
         spec = self.markets[order.symbol]
-        key = (order.symbol, order.position_side)
-        position = self.state.positions.get(key)
         fee_rate = spec.maker_fee if maker else spec.taker_fee
-        total_fee, done = ZERO, ZERO
-        closing = order.reduce_only or (
-            self.state.position_mode == "one_way_mode"
-            and position is not None
-            and order.position_side != ("long" if order.side == "buy" else "short")
-        )
-        if closing:
-            if position is None:
-                self.state.orders[order.id] = order.with_(status="canceled", updated=now)
-                return
-            close_qty = min(quantity, position.size)
-            profit = position.unrealized(price) * close_qty / position.size
+        buying = self._buying(order)
+        done, fees = ZERO, ZERO
+        if self.state.position_mode == "hedge_mode" or order.plan_type in (
+            "pos_loss",
+            "pos_profit",
+        ):
+            key = (order.symbol, order.position_side)
+            closes = order.reduce_only
+            opposite = self.state.positions.get(key) if closes else None
+            opening = None if closes else order.position_side
+        else:
+            opening_side: PositionSide = "long" if buying else "short"
+            opposite = self.state.positions.get((order.symbol, _other(opening_side)))
+            opening = None if order.reduce_only else opening_side
+        if opposite is not None:
+            close_qty = min(quantity, opposite.size)
+            profit = opposite.unrealized(price) * close_qty / opposite.size
             fee = close_qty * price * fee_rate
             self._fill(
                 order,
                 trade_side="close",
+                buying=buying,
                 price=price,
                 quantity=close_qty,
                 fee=fee,
                 profit=profit,
                 now=now,
                 maker=maker,
+                side=opposite.side,
             )
-            total_fee, done = fee, close_qty
-            self._reduce(position, close_qty, profit - fee, now)
-            flip = quantity - close_qty
-            if flip > 0 and not order.reduce_only and self.state.position_mode == "one_way_mode":
-                opened = "long" if order.side == "buy" else "short"
-                fee = flip * price * fee_rate
-                self._open(
-                    order, side=opened, price=price, quantity=flip, fee=fee, now=now, maker=maker
-                )
-                total_fee, done = total_fee + fee, done + flip
-        else:
+            self._reduce(opposite, close_qty, profit - fee, now)
+            done, fees, quantity = close_qty, fee, quantity - close_qty
+        if opening is not None and quantity > 0:
             fee = quantity * price * fee_rate
             self._open(
                 order,
-                side=order.position_side,
+                side=opening,
                 price=price,
                 quantity=quantity,
                 fee=fee,
                 now=now,
                 maker=maker,
+                buying=buying,
             )
-            total_fee, done = fee, quantity
+            done, fees = done + quantity, fees + fee
         filled = order.filled + done
         average = (
             ((order.average or ZERO) * order.filled + price * done) / filled if filled else None
         )
-        status = (
-            "filled"
-            if filled >= order.size or (closing and key not in self.state.positions)
-            else "partially_filled"
-        )
         if as_trigger:
             status = "triggered"
+        elif filled >= order.size:
+            status = "filled"
+        elif order.reduce_only and opposite is None:
+            status = "filled" if filled > 0 else "canceled"  # nothing (left) to reduce
+        else:
+            status = "partially_filled"
         self.state.orders[order.id] = order.with_(
-            filled=filled, average=average, fee=order.fee + total_fee, status=status, updated=now
+            filled=filled, average=average, fee=order.fee + fees, status=status, updated=now
         )
+        if opening is not None and done > 0:
+            self._attach_presets(self.state.orders[order.id], opening, now)
+
+    def _attach_presets(self, order: Order, side: PositionSide, now: int) -> None:
+        """Bitget presets: the entry's stop-loss / take-profit go on the position once it
+        has filled (each once, for the whole position)."""
+        for plan, trigger in (("pos_loss", order.preset_sl), ("pos_profit", order.preset_tp)):
+            oid = f"{order.client_oid}-{'sl' if plan == 'pos_loss' else 'tp'}"
+            if trigger is None or self.find(client_oid=oid):
+                continue
+            self.place(
+                order.symbol,
+                "sell" if side == "long" else "buy",
+                ZERO,
+                now,
+                plan_type=plan,
+                trigger_price=trigger,
+                hold_side=side,  # type: ignore[arg-type]
+                client_oid=oid,
+            )
 
     def _open(
         self,
@@ -438,6 +520,7 @@ class Engine:
         fee: Decimal,
         now: int,
         maker: bool,
+        buying: bool,
     ) -> None:
         settings = self.settings(order.symbol)
         key = (order.symbol, side)
@@ -473,6 +556,7 @@ class Engine:
         self._fill(
             order,
             trade_side="open",
+            buying=buying,
             price=price,
             quantity=quantity,
             fee=fee,
@@ -514,58 +598,78 @@ class Engine:
         order: Order,
         *,
         trade_side: str,
+        buying: bool,
         price: Decimal,
         quantity: Decimal,
         fee: Decimal,
         profit: Decimal,
         now: int,
         maker: bool,
-        side: PositionSide | None = None,
+        side: PositionSide,
     ) -> None:
+        """Record a fill; its `side` is always the trade direction (buy or sell)."""
         self.state.fills.append(Fill(
             trade_id=str(len(self.state.fills) + 1), order_id=order.id,
-            client_oid=order.client_oid, symbol=order.symbol, side=order.side,
-            trade_side=trade_side, position_side=side or order.position_side,  # type: ignore[arg-type]
-            price=price, size=quantity, fee=fee, profit=profit, ts=now, maker=maker,
+            client_oid=order.client_oid, symbol=order.symbol,
+            side="buy" if buying else "sell", trade_side=trade_side,  # type: ignore[arg-type]
+            position_side=side, price=price, size=quantity, fee=fee, profit=profit, ts=now,
+            maker=maker,
         ))  # fmt: skip
 
     def _liquidate(self, symbol: str, now: int) -> None:
+        """Isolated positions at their liquidation price lose their margin; crossed positions
+        are all closed at the mark when equity falls to their maintenance margin."""
         spec = self.markets[symbol]
         mark = self._mark(symbol)
         for key, position in list(self.state.positions.items()):
             if key[0] != symbol or position.margin_mode != "isolated":
                 continue
             liq = position.liquidation_price(spec)
-            hit = mark <= liq if position.side == "long" else mark >= liq
-            if not hit:
-                continue
-            side: OrderSide = "sell" if position.side == "long" else "buy"
-            order = Order(
-                id=self._new_id(),
-                client_oid=f"liq{self.state.next_id}",
-                symbol=symbol,
-                side=side,
-                type="market",
-                size=position.size,
-                position_side=position.side,
-                reduce_only=True,
-                created=now,
-                updated=now,
+            if mark <= liq if position.side == "long" else mark >= liq:
+                self._force_close(position, spec.price(liq), -position.margin, now)
+        crossed = [p for p in self.state.positions.values() if p.margin_mode == "crossed"]
+        if crossed:
+            maintenance = sum(
+                (
+                    self.markets[p.symbol].maintenance_margin * p.size * self._mark(p.symbol)
+                    for p in crossed
+                ),
+                ZERO,
             )
-            self.state.orders[order.id] = order
-            price = spec.price(liq)
-            profit = position.unrealized(price)
-            self._fill(
-                order,
-                trade_side="close",
-                price=price,
-                quantity=position.size,
-                fee=ZERO,
-                profit=profit,
-                now=now,
-                maker=False,
-            )
-            self._reduce(position, position.size, profit, now)
-            self.state.orders[order.id] = order.with_(
-                status="filled", filled=position.size, average=price
-            )
+            if self.equity() <= maintenance:
+                for position in crossed:
+                    mark_p = self._mark(position.symbol)
+                    self._force_close(position, mark_p, position.unrealized(mark_p), now)
+
+    def _force_close(self, position: Position, price: Decimal, pnl: Decimal, now: int) -> None:
+        hedge = self.state.position_mode == "hedge_mode"
+        trade: OrderSide = "sell" if position.side == "long" else "buy"
+        named: OrderSide = ("buy" if position.side == "long" else "sell") if hedge else trade
+        order = Order(
+            id=self._new_id(),
+            client_oid=f"tk-liq-{self.state.next_id}",
+            symbol=position.symbol,
+            side=named,
+            type="market",
+            size=position.size,
+            position_side=position.side,
+            reduce_only=True,
+            created=now,
+            updated=now,
+        )
+        self._fill(
+            order,
+            trade_side="close",
+            buying=trade == "buy",
+            price=price,
+            quantity=position.size,
+            fee=ZERO,
+            profit=pnl,
+            now=now,
+            maker=False,
+            side=position.side,
+        )
+        self._reduce(position, position.size, pnl, now)
+        self.state.orders[order.id] = order.with_(
+            status="filled", filled=position.size, average=price
+        )

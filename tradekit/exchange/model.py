@@ -71,6 +71,11 @@ class Order:
     updated: int = 0
     #: a TPSL without a size closes the whole position when it fires
     whole_position: bool = False
+    #: a conditional entry fires when the price rises to (True) or falls to (False) it
+    trigger_above: bool | None = None
+    #: stop-loss / take-profit to attach to the position when this entry fills (Bitget presets)
+    preset_sl: Decimal | None = None
+    preset_tp: Decimal | None = None
 
     @property
     def open(self) -> bool:
