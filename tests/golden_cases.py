@@ -6,6 +6,8 @@
     stderr    the expected standard error (optional: compared only when present)
     status    the expected exit status
     decisions the expected HOME/logs/decisions.jsonl (optional)
+    home/     files copied into TK_HOME first: config.toml, KILL_SWITCH, ... (optional)
+    import    candle CSVs (paths from the repository root) imported into TK_HOME (optional)
 
 Cases run in-process through Typer's CliRunner with a fresh TK_HOME, TZ=UTC and
 TK_NOW=2026-11-20T10:00:00Z. `pytest --update-golden` rewrites the expected files.
@@ -51,5 +53,5 @@ def discover() -> list[Case]:
         for command_dir in sorted(GOLDEN.iterdir())
         if command_dir.is_dir()
         for case_dir in sorted(command_dir.iterdir())
-        if case_dir.is_dir()
+        if case_dir.is_dir() and case_dir.name != "home"
     ]

@@ -39,7 +39,7 @@ def test_documented_statuses_are_exactly_the_enum() -> None:
 
 
 def test_ok(home: Path) -> None:
-    result = run(script("tk-risk"), stdin=SEED_PLAN + "\n")
+    result = run(script("tk-news-gate"), stdin=SEED_PLAN + "\n")
     assert result.returncode == ExitStatus.OK
     assert result.stdout == SEED_PLAN + "\n"
 
@@ -60,7 +60,7 @@ def test_usage_for_a_missing_input_file(home: Path, tmp_path: Path) -> None:
 
 
 def test_bad_input(home: Path) -> None:
-    result = run(script("tk-risk"), "--on-error", "skip", stdin=f"{SEED_PLAN}\nnot json\n")
+    result = run(script("tk-news-gate"), "--on-error", "skip", stdin=f"{SEED_PLAN}\nnot json\n")
     assert result.returncode == ExitStatus.BAD_INPUT
     assert result.stdout == SEED_PLAN + "\n"
     assert "<stdin>:2: invalid JSON" in result.stderr
@@ -146,7 +146,7 @@ def test_internal_error_shows_traceback_with_verbose(capsys: pytest.CaptureFixtu
 
 def test_interrupted(home: Path) -> None:
     proc = subprocess.Popen(
-        [script("tk-risk")],
+        [script("tk-news-gate")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -165,7 +165,10 @@ def test_interrupted(home: Path) -> None:
 
 def test_terminated_by_sigterm_like_an_interrupt(home: Path) -> None:
     proc = subprocess.Popen(
-        [script("tk-risk")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [script("tk-news-gate")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(SEED_PLAN.encode() + b"\n")
@@ -178,7 +181,11 @@ def test_terminated_by_sigterm_like_an_interrupt(home: Path) -> None:
 def test_broken_pipe(home: Path) -> None:
     many = "\n".join([SEED_PLAN] * 20000)
     result = subprocess.run(
-        ["bash", "-c", f'"{script("tk-risk")}" | head -n 1; echo "status=${{PIPESTATUS[0]}}" >&2'],
+        [
+            "bash",
+            "-c",
+            f'"{script("tk-news-gate")}" | head -n 1; echo "status=${{PIPESTATUS[0]}}" >&2',
+        ],
         input=many,
         capture_output=True,
         text=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,11 +10,19 @@ from conftest import FIXED_NOW, ROOT
 from golden_cases import Case, discover
 from typer.testing import CliRunner
 
+from tradekit.market.candles import read_csv
+from tradekit.market.store import CandleStore
+
 CASES = discover()
 
 
 def run_case(case: Case, home: Path) -> tuple[bytes, bytes, int, bytes | None]:
     home.mkdir(parents=True)  # an existing home: no "created" note with a temp path
+    seed = case.path / "home"  # files to start from: config.toml, KILL_SWITCH, ...
+    if seed.is_dir():
+        shutil.copytree(seed, home, dirs_exist_ok=True)
+    for name in (case.read("import") or b"").decode().split():
+        CandleStore(home / "data").merge(read_csv(ROOT / name, "BTCUSDT", None))
     runner = CliRunner()
     result = runner.invoke(
         case.module.app,

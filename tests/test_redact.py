@@ -275,7 +275,14 @@ def test_short_or_blank_credentials_never_corrupt_records(tmp_path: Path) -> Non
     home = tmp_path / "home"
     plan = '{"tradePlanVersion":1,"cycleId":"17636328000","plan":{"side":"long"}}'
     env = {"BITGET_API_PASSPHRASE": "long", "BITGET_API_KEY": "0", "BITGET_API_SECRET": " "}
-    result = _run_risk(home, plan + "\n", env)
+    result = subprocess.run(
+        [str(TK_RISK.parent / "tk-news-gate")],
+        input=(plan + "\n").encode(),
+        capture_output=True,
+        env=_env(home, **env),
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0
     assert result.stdout == plan.encode() + b"\n"
     assert b"[redacted]" not in result.stderr

@@ -42,7 +42,6 @@ def probe(module: str, prog: str, args: list[str], stdin: str, home: Path) -> di
 
 STAGE_INPUTS = {
     "news_gate": SEED_PLAN,
-    "risk": SEED_PLAN,
     "exec": SEED_PLAN,
     "report": SEED_PLAN,
     "parse_tg": '{"record":"telegram_message","channel":"c","messageId":1,'
@@ -55,6 +54,11 @@ STAGE_INPUTS = {
 def test_a_record_through_a_stage_imports_nothing_heavy(module: str, tmp_path: Path) -> None:
     outcome = probe(module, f"tk-{module}", [], STAGE_INPUTS[module] + "\n", tmp_path)
     assert outcome == {"status": 0, "loaded": []}
+
+
+def test_risk_needs_numpy_for_candles_but_never_ccxt_unless_live(tmp_path: Path) -> None:
+    outcome = probe("risk", "tk-risk", [], SEED_PLAN + "\n", tmp_path)
+    assert outcome == {"status": 0, "loaded": ["numpy"]}
 
 
 def test_signal_imports_numpy_but_never_ccxt(tmp_path: Path) -> None:
@@ -74,9 +78,9 @@ def test_help_imports_nothing_heavy(module: str, tmp_path: Path) -> None:
 
 def test_the_probe_can_see_a_heavy_import(tmp_path: Path) -> None:
     """Guard against a probe that always passes: rich is loaded when a report goes to a tty."""
-    code = PROBE.format(prog="x", args=[], module="risk", heavy=HEAVY).replace(
-        "from tradekit.cli.risk import main",
-        "import rich.console\nfrom tradekit.cli.risk import main",
+    code = PROBE.format(prog="x", args=[], module="news_gate", heavy=HEAVY).replace(
+        "from tradekit.cli.news_gate import main",
+        "import rich.console\nfrom tradekit.cli.news_gate import main",
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

@@ -59,6 +59,35 @@ MIGRATIONS: tuple[str, ...] = (
         fetched_ms INTEGER NOT NULL
     );
     """,
+    # v4: the execution ledger (one row per plan identity, unique: the idempotency key) and
+    # the positions closed (written by the guard; the consecutive stop-loss breaker reads it).
+    """
+    CREATE TABLE intents (
+        key TEXT PRIMARY KEY,
+        cycle_id TEXT NOT NULL,
+        symbol TEXT,
+        side TEXT,
+        level TEXT,
+        action TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        orders TEXT NOT NULL,
+        result TEXT
+    );
+    CREATE INDEX intents_entries ON intents (mode, action, created_ms);
+    CREATE TABLE closes (
+        id INTEGER PRIMARY KEY,
+        mode TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        pnl TEXT NOT NULL,
+        closed_ms INTEGER NOT NULL
+    );
+    CREATE INDEX closes_time ON closes (mode, closed_ms);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: How long to wait for another process's write transaction before giving up (exit 75).

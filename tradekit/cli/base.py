@@ -128,6 +128,7 @@ def run_stream_stage(
     *,
     default_mode: Mode = "dry-run",
     finish: Callable[[Session, Any], None] | None = None,
+    start: Callable[[Session, Any], None] | None = None,
 ) -> NoReturn:
     """Run a JSON-lines stage: the same reading, journaling and exit statuses everywhere."""
     from tradekit.audit import AuditLog
@@ -148,6 +149,8 @@ def run_stream_stage(
                 )
             errors = cleanup.enter_context(AuditLog(home.log("errors"), session.redactor))
             store = cleanup.enter_context(Store(home.db_file, session.redactor))
+            if start is not None:  # what the stage needs once per run (an account snapshot)
+                start(session, store)
             if not stream.inputs and _stdin_is_terminal():
                 reporter.note("reading records from stdin; end with Ctrl-D")
             run = StageRun(

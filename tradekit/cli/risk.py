@@ -1,17 +1,32 @@
 """tk-risk: Check each plan against the risk rules and size it (adds the `risk` block)."""
 
-from tradekit.cli.base import new_app, run_app, run_stream_stage
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import typer
+
+from tradekit.cli.base import Session, new_app, run_app, run_stream_stage
 from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
+from tradekit.errors import UsageError
 from tradekit.records import TradePlan
-from tradekit.runner import Stage, passthrough
-from tradekit.stream import OnError
+from tradekit.runner import Stage
+from tradekit.stream import OnError, Parsed
 
 PROG = "tk-risk"
 SUMMARY = "Check each plan against the risk rules and size it (adds the `risk` block)."
 HELP = f"""{SUMMARY}
 
-The risk rules and sizing are not built yet. Until they are, tk-risk validates each
-TradePlan v1 line and passes it through unchanged: it approves and blocks nothing.
+Every rule of [risk] in the config is checked and every reason that applies is listed;
+a plan is approved only when none does. An approved open gets its quantity, notional,
+leverage, entry price, stop-loss, take-profits and money at risk. `plan: null` lines
+pass through untouched; nothing is ever dropped, and a bad plan (no side, a stop on the
+wrong side, ...) is blocked with a reason naming the field.
+
+The account (equity, positions, today's fills) comes from the paper exchange (--paper)
+or Bitget (--live); in dry-run, prices come from HOME/data and --equity gives the
+equity for risk-based sizing. Entries, cooldowns and stop-loss streaks come from the
+ledger tk-exec and tk-guard keep.
 
 Every record written is also appended to HOME/logs/decisions.jsonl.
 """
@@ -19,12 +34,82 @@ Every record written is also appended to HOME/logs/decisions.jsonl.
 app = new_app(HELP)
 
 
+def _equity(value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise UsageError(f"--equity {value!r} is not an amount") from None
+    if not amount.is_finite() or amount <= 0:
+        raise UsageError("--equity must be a positive amount")
+    return amount
+
+
 @app.command(help=HELP)
 @common_options
 @stream_options(OnError.FAIL)
-def risk(common: CommonOptions, stream: StreamOptions) -> None:
-    stage = Stage("risk", TradePlan, passthrough, audit_trail="decisions")
-    run_stream_stage(PROG, common, stream, stage)
+def risk(
+    common: CommonOptions,
+    stream: StreamOptions,
+    equity: Annotated[
+        str | None,
+        typer.Option("--equity", metavar="USDT", help="Account equity for offline runs."),
+    ] = None,
+) -> None:
+    checker = RiskChecker(equity)
+    stage = Stage("risk", TradePlan, checker.process)
+    run_stream_stage(PROG, common, stream, stage, start=checker.start)
+
+
+class RiskChecker:
+    """Holds the run's account snapshot; approvals in this run count as entries for the
+    plans after them (one per symbol, daily caps, cooldowns)."""
+
+    def __init__(self, equity: str | None):
+        self.equity_text = equity
+        self.snap: Any = None
+        self.settings: Any = None
+        self.now_ms = 0
+
+    def start(self, session: Session, store: Any) -> None:
+        from tradekit.exchange.connect import bitget_exchange, paper_exchange
+        from tradekit.risk.gather import gather
+
+        mode = session.mode.mode
+        exchange = None
+        if mode == "paper":
+            exchange = paper_exchange(session, store)
+        elif mode == "live":
+            exchange = bitget_exchange(session, store)
+        self.settings = session.config.risk
+        self.now_ms = int(session.clock.now().timestamp() * 1000)
+        self.snap = gather(
+            session=session,
+            store=store,
+            exchange=exchange,
+            settings=self.settings,
+            now_ms=self.now_ms,
+            equity=_equity(self.equity_text),
+        )
+
+    def process(self, parsed: Parsed[TradePlan]) -> dict[str, Any]:
+        from tradekit.risk.account import Entry
+        from tradekit.risk.rules import assess
+
+        block = assess(parsed.record, self.snap, self.settings, self.now_ms)
+        if block is None:
+            return parsed.raw
+        plan = parsed.record.plan
+        if block.approved and plan is not None and plan.effective_action == "open":
+            entry = Entry(plan.symbol or "", plan.side or "", self.now_ms)
+            self.snap = replace(
+                self.snap,
+                entries_today=(*self.snap.entries_today, entry),
+                last_entry={**self.snap.last_entry, (entry.symbol, entry.side): entry.ms},
+                positions=self.snap.positions | {(entry.symbol, entry.side)},
+            )
+        return {**parsed.raw, "risk": block.to_json_dict()}
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:

@@ -1,0 +1,48 @@
+"""The kill switch: a file, an environment variable or a database flag.
+
+    HOME/KILL_SWITCH          empty or "safe": safe mode; "panic": panic
+    TK_KILL_SWITCH=safe|panic (or 1 for safe)
+    flag kill_switch in the database (`tk kill safe|panic|off`)
+
+Safe mode blocks new entries (manage actions and closes still go through); panic also
+closes everything (tk-guard). The strictest of the three wins.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+KillState = Literal["off", "safe", "panic"]
+_RANK = {"off": 0, "safe": 1, "panic": 2}
+FILE_NAME = "KILL_SWITCH"
+ENV_VAR = "TK_KILL_SWITCH"
+FLAG = "kill_switch"
+
+
+def _parse(text: str | None) -> KillState:
+    value = (text or "").strip().lower()
+    if value in ("", "0", "off", "false", "no"):
+        return "off"
+    return "panic" if value == "panic" else "safe"
+
+
+def kill_state(
+    home: Path, flag: str | None, environ: Mapping[str, str] | None = None
+) -> tuple[KillState, str]:
+    """The switch's state and where it came from."""
+    env = os.environ if environ is None else environ
+    found: list[tuple[KillState, str]] = []
+    path = home / FILE_NAME
+    if path.exists():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found.append(("safe" if not text.strip() else _parse(text), f"file TK_HOME/{FILE_NAME}"))
+    if env.get(ENV_VAR):
+        found.append((_parse(env[ENV_VAR]), f"${ENV_VAR}"))
+    if flag:
+        found.append((_parse(flag), "database flag (tk kill)"))
+    if not found:
+        return "off", ""
+    return max(found, key=lambda item: _RANK[item[0]])
