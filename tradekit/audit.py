@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import fcntl
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tradekit import jsonio
-from tradekit.clock import format_time
 from tradekit.redact import Redactor
 
 
@@ -53,7 +52,8 @@ class AuditLog:
 
     def append(self, ts: datetime, stage: str, record: Any, **meta: Any) -> None:
         """One audit entry: `{"ts", "stage", ...meta, "record"}`."""
-        entry = {"ts": format_time(ts), "stage": stage, **meta, "record": record}
+        # orjson writes an aware datetime as ISO 8601 with Z, in C
+        entry = {"ts": ts.astimezone(UTC), "stage": stage, **meta, "record": record}
         self.append_line(jsonio.dumps(entry))
 
     def close(self) -> None:

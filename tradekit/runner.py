@@ -16,7 +16,7 @@ from typing import Any, Generic
 from tradekit.audit import AuditLog
 from tradekit.clock import Clock
 from tradekit.exitstatus import ExitStatus
-from tradekit.interrupts import deferred_interrupts
+from tradekit.interrupts import InterruptGuard
 from tradekit.modes import ModeChoice
 from tradekit.reporter import Reporter
 from tradekit.store import Store
@@ -85,39 +85,41 @@ class StageRun:
 
     def _loop(self, inputs: Inputs, tally: StreamTally) -> ExitStatus:
         stage = self.stage
-        try:
-            lines = inputs.lines()
-            redactor = self.writer.redactor
-            for result in parse_lines(lines, stage.model, stage.name, redactor, stage.select):
-                tally.read += 1
-                if isinstance(result, Invalid):
-                    tally.invalid += 1
-                    self._bad_line(result)
-                    if self.on_error is OnError.FAIL:
-                        tally.stopped_at = result.line
-                        self.reporter.error(
-                            f"stopped at {result.line.where} (--on-error fail); "
-                            "lines after it were not read"
-                        )
-                        break
-                    continue
-                with deferred_interrupts():
-                    out = stage.process(result)
-                    if out is not None and self.trail is not None:
-                        self.trail.append(
-                            self.clock.now(),
-                            stage.name,
-                            out,
-                            mode=self.mode.mode,
-                            input=result.line.where,
-                        )
-                if out is None:
-                    continue
-                self.writer.write(out)
-                tally.written += 1
-        except BrokenPipeError:
-            silence_stdout_after_broken_pipe()
-            return ExitStatus.BROKEN_PIPE
+        redactor = self.writer.redactor
+        with InterruptGuard() as guard:
+            try:
+                for result in parse_lines(
+                    inputs.lines(), stage.model, stage.name, redactor, stage.select
+                ):
+                    tally.read += 1
+                    if isinstance(result, Invalid):
+                        tally.invalid += 1
+                        self._bad_line(result)
+                        if self.on_error is OnError.FAIL:
+                            tally.stopped_at = result.line
+                            self.reporter.error(
+                                f"stopped at {result.line.where} (--on-error fail); "
+                                "lines after it were not read"
+                            )
+                            break
+                        continue
+                    with guard.critical():  # act and journal: never interrupted in between
+                        out = stage.process(result)
+                        if out is not None and self.trail is not None:
+                            self.trail.append(
+                                self.clock.now(),
+                                stage.name,
+                                out,
+                                mode=self.mode.mode,
+                                input=result.line.where,
+                            )
+                    if out is None:
+                        continue
+                    self.writer.write(out)
+                    tally.written += 1
+            except BrokenPipeError:
+                silence_stdout_after_broken_pipe()
+                return ExitStatus.BROKEN_PIPE
         return ExitStatus.BAD_INPUT if tally.invalid else ExitStatus.OK
 
     def _bad_line(self, result: Invalid) -> None:

@@ -59,6 +59,16 @@ class Lazy(Mapping[str, Any]):
             raise KeyError(key)
         return value
 
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        if key not in self._cache:
+            self._cache[key] = self._fetch(key)
+        return self._cache[key] is not None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._cache[key] if key in self else default
+
     def __iter__(self) -> Iterator[str]:
         return (key for key, value in self._cache.items() if value is not None)
 
