@@ -49,7 +49,9 @@ def test_four_stage_pipe_passes_every_record_and_user_fields(home: Path) -> None
     if shutil.which("jq"):
         expected = [{**record, "mine": "added"} for record in expected]
     got = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [{k: v for k, v in record.items() if k != "risk"} for record in got] == expected
+    added = ("risk", "execution")
+    assert [{k: v for k, v in record.items() if k not in added} for record in got] == expected
+    assert [record["execution"]["mode"] for record in got] == ["paper"] * 4
     audit = [json.loads(line) for line in (home / "logs" / "decisions.jsonl").open()]
     stages = [entry["stage"] for entry in audit]
     assert stages.count("news-gate") == stages.count("risk") == stages.count("exec") == 4
@@ -117,8 +119,12 @@ def test_report_reads_the_audit_log_one_stage_at_a_time(home: Path) -> None:
     by_exec = sh(f"tk-report --json {log}")
     by_risk = sh(f"tk-report --json --stage risk {log}")
     assert by_exec.returncode == by_risk.returncode == 0
-    assert json.loads(by_exec.stdout)["records"] == 4  # not 12: one stage's entries
-    assert json.loads(by_risk.stdout) == json.loads(by_exec.stdout)
+    exec_summary, risk_summary = json.loads(by_exec.stdout), json.loads(by_risk.stdout)
+    assert exec_summary["records"] == 4  # not 12: one stage's entries
+    # tk-risk (dry-run, no equity) blocked every plan, so tk-exec skipped them all
+    assert exec_summary.pop("execution") == {"skipped": 4}
+    assert risk_summary.pop("execution") == {"not executed": 4}
+    assert risk_summary == exec_summary
 
 
 def test_signal_without_candles_says_how_to_get_some(home: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from tradekit.errors import ConfigError
+from tradekit.execution.settings import ExecutionSettings
 from tradekit.records.base import Num
 from tradekit.risk.settings import RiskSettings
 from tradekit.section import Section
@@ -40,6 +41,7 @@ class Config(Section):
     exchange: ExchangeConfig = ExchangeConfig()
     paper: PaperConfig = PaperConfig()
     risk: RiskSettings = RiskSettings()
+    execution: ExecutionSettings = ExecutionSettings()
     #: [strategies.NAME] tables; each strategy validates its own (typed) parameters.
     strategies: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

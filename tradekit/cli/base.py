@@ -127,7 +127,7 @@ def run_stream_stage(
     stage: Any,
     *,
     default_mode: Mode = "dry-run",
-    finish: Callable[[Session, Any], None] | None = None,
+    finish: Callable[[Session, Any], ExitStatus | None] | None = None,
     start: Callable[[Session, Any], None] | None = None,
 ) -> NoReturn:
     """Run a JSON-lines stage: the same reading, journaling and exit statuses everywhere."""
@@ -170,7 +170,10 @@ def run_stream_stage(
             f"mode {session.mode.mode}"
         )
         if finish is not None and status in (ExitStatus.OK, ExitStatus.BAD_INPUT):
-            finish(session, tally)
+            # a stage may end an otherwise clean run with its own status (exchange trouble)
+            override = finish(session, tally)
+            if override is not None and status == ExitStatus.OK:
+                status = override
         return status
 
     guarded(prog, common.verbosity, body)

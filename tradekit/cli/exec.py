@@ -1,19 +1,43 @@
 """tk-exec: Execute approved plans idempotently (adds the `execution` block)."""
 
-from tradekit.cli.base import new_app, run_app, run_stream_stage
+from typing import Any
+
+from tradekit.cli.base import Session, new_app, run_app, run_stream_stage
 from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
+from tradekit.exitstatus import ExitStatus
 from tradekit.records import TradePlan
-from tradekit.runner import Stage, passthrough
-from tradekit.stream import OnError
+from tradekit.runner import Stage
+from tradekit.stream import OnError, Parsed
 
 PROG = "tk-exec"
 SUMMARY = "Execute approved plans idempotently (adds the `execution` block)."
 HELP = f"""{SUMMARY}
 
-Order execution is not built yet. Until it is, tk-exec validates each TradePlan v1
-line and passes it through unchanged: it sends no order in any mode.
+One line out per line in, with `execution`: mode, status (placed, skipped, duplicate,
+rejected, failed, dry_run), the reasons, the plan's idempotency key and its orders (role,
+clientOid, exchange id, side, size, price, state).
 
-Every record written is also appended to HOME/logs/decisions.jsonl.
+Only plans tk-risk approved are carried out; the others are marked skipped. Modes:
+dry-run (the default) records the exact orders it would send and sends nothing; --paper
+trades the paper account in HOME; --live trades Bitget, and needs `[live] enabled = true`
+in the config and BITGET_API_KEY/_SECRET/_PASSPHRASE in the environment, else it runs
+dry-run and says why. A record with "dryRun": true is never sent.
+
+An open sets margin mode, leverage and position mode ([execution] in the config), sends
+the entry (market, or limit for a limit plan), then the exchange stop-loss for the filled
+size and the take-profits split by `tp_weights`. If the stop-loss cannot be placed, the
+position is closed. Manage plans reduce, close, move the stop to break-even or set
+take-profits.
+
+Each plan is claimed in the ledger (HOME/tradekit.db) before anything is sent and every
+order carries a clientOid derived from the plan's identity, so a re-run of the same plan
+reports `duplicate` and sends nothing. A run that died half-way is finished by the next
+one, which looks its orders up by clientOid before it reads any new plan.
+
+Exit status: 0 when every line was handled (whatever its status), 65 for bad lines, 69
+when the exchange was unavailable and 75 when it rate-limited us (some plan then failed
+and its bundle is left for the next run). Every record written is also appended to
+HOME/logs/decisions.jsonl, and every order event to HOME/logs/orders.jsonl.
 """
 
 app = new_app(HELP)
@@ -23,8 +47,85 @@ app = new_app(HELP)
 @common_options
 @stream_options(OnError.FAIL)
 def exec(common: CommonOptions, stream: StreamOptions) -> None:
-    stage = Stage("exec", TradePlan, passthrough, audit_trail="decisions")
-    run_stream_stage(PROG, common, stream, stage)
+    stage = ExecStage()
+    run_stream_stage(
+        PROG,
+        common,
+        stream,
+        Stage("exec", TradePlan, stage.process),
+        start=stage.start,
+        finish=stage.finish,
+    )
+
+
+class ExecStage:
+    """The run's execution service, built once the session and store are open."""
+
+    def __init__(self) -> None:
+        self.service: Any = None
+
+    def start(self, session: Session, store: Any) -> None:
+        from tradekit.audit import AuditLog
+        from tradekit.execution.ledger import Ledger
+        from tradekit.execution.locks import IntentLocks
+        from tradekit.execution.service import ExecutionService
+
+        mode = session.mode.mode
+        orders_log = AuditLog(session.home.log("orders"), session.redactor, durable=True)
+
+        def now_ms() -> int:
+            return int(session.clock.now().timestamp() * 1000)
+
+        def journal(intent: Any, order: Any, event: str) -> None:
+            from tradekit.execution.executor import order_refs
+
+            orders_log.append(
+                session.clock.now(),
+                "exec",
+                order_refs([order])[0],
+                event=event,
+                mode=intent.mode,
+                key=intent.key,
+                cycleId=intent.cycle_id,
+                symbol=intent.symbol,
+            )
+
+        self.service = ExecutionService(
+            mode=mode,
+            ledger=Ledger(store),
+            locks=IntentLocks(session.home.root / "exec.lock"),
+            settings=session.config.execution,
+            now_ms=now_ms,
+            journal=journal,
+            connect=_connector(session, store),
+            mode_reasons=session.mode.reasons,
+        )
+        for done in self.service.recover():
+            intent = done.intent
+            session.reporter.warning(
+                f"unfinished order bundle {intent.cycle_id} ({intent.symbol} {intent.side} "
+                f"{intent.action}) from an earlier run: {done.status}; " + "; ".join(done.reasons)
+            )
+
+    def process(self, parsed: Parsed[TradePlan]) -> dict[str, Any]:
+        execution = self.service.execute(parsed.record)
+        return {**parsed.raw, "execution": execution.to_json()}
+
+    def finish(self, _session: Session, _tally: Any) -> ExitStatus | None:
+        status = self.service.exit_status if self.service else ExitStatus.OK
+        return status if status != ExitStatus.OK else None
+
+
+def _connector(session: Session, store: Any) -> Any:
+    """How to reach the run's exchange, connecting only when a plan needs it."""
+    from tradekit.exchange.connect import bitget_exchange, paper_exchange
+
+    mode = session.mode.mode
+    if mode == "paper":
+        return lambda: paper_exchange(session, store)
+    if mode == "live":
+        return lambda: bitget_exchange(session, store)
+    return None
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:

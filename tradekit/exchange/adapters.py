@@ -21,7 +21,9 @@ from tradekit.exchange.base import (
 )
 from tradekit.exchange.engine import Engine
 from tradekit.exchange.errors import (
+    DUPLICATE_CODES,
     AuthError,
+    DuplicateClientOid,
     ExchangeError,
     InsufficientFunds,
     NoPosition,
@@ -55,6 +57,8 @@ def _raise_rejection(rejection: Rejection) -> None:
         raise NoPosition(rejection.message, rejection.code)
     if rejection.code in _INSUFFICIENT:
         raise InsufficientFunds(rejection.message, rejection.code)
+    if rejection.code in DUPLICATE_CODES:
+        raise DuplicateClientOid(f"{rejection.code}: {rejection.message}", rejection.code)
     raise Rejected(f"{rejection.code}: {rejection.message}", rejection.code)
 
 
@@ -161,6 +165,7 @@ class PaperAdapter:
         client_oid: str,
         price: Decimal | None = None,
         reduce_only: bool = False,
+        stop_loss: Decimal | None = None,
     ) -> OrderInfo:
         def act(e: Engine, now: int) -> OrderInfo:
             hedge = e.state.position_mode == "hedge_mode"
@@ -168,6 +173,7 @@ class PaperAdapter:
                 "type": "limit" if price is not None else "market",
                 "price": price,
                 "client_oid": client_oid,
+                "preset_sl": stop_loss,
             }
             bitget_side = side
             if hedge:
@@ -280,7 +286,7 @@ class PaperAdapter:
                 if f.symbol == symbol and f.ts >= since_ms
             ]
 
-        return self._with(symbol, read)
+        return self._with(None, read)  # past fills need no price for `symbol`
 
 
 # -- Bitget through ccxt -------------------------------------------------------------------------
@@ -349,6 +355,9 @@ class BitgetAdapter:
         if isinstance(exc, ccxt.ExchangeError):
             if "22002" in str(exc):
                 return NoPosition(text, "22002")
+            for code in DUPLICATE_CODES:
+                if code in str(exc):
+                    return DuplicateClientOid(text, code)
             return Rejected(text)
         return exc
 
@@ -464,15 +473,15 @@ class BitgetAdapter:
 
         pair = self.pair(symbol)
         params = {"clientOrderId": client_oid} if client_oid and not order_id else {}
-        try:
-            raw = self._read("order", lambda: self.exchange.fetch_order(order_id, pair, params))
-        except Rejected:
-            return None
-        except Exception as exc:  # pragma: no cover - defensive
-            if isinstance(exc, ccxt.OrderNotFound):
+
+        def fetch() -> dict[str, Any] | None:
+            try:
+                return self.exchange.fetch_order(order_id, pair, params)
+            except ccxt.OrderNotFound:  # only this means "no such order": not any refusal
                 return None
-            raise
-        return self._order(raw)
+
+        raw = self._read("order", fetch)
+        return None if raw is None else self._order(raw)
 
     def stops(self, symbol: str) -> list[OrderInfo]:
         pair = self.pair(symbol)
@@ -559,10 +568,16 @@ class BitgetAdapter:
         client_oid: str,
         price: Decimal | None = None,
         reduce_only: bool = False,
+        stop_loss: Decimal | None = None,
     ) -> OrderInfo:
-        self.check(symbol, size, price, reduce_only)
+        spec = self.check(symbol, size, price, reduce_only)
+        if stop_loss is not None and (stop_loss <= 0 or not spec.on_tick(stop_loss)):
+            raise Rejected(f"stop-loss {stop_loss} is not a positive multiple of {spec.price_tick}")
         pair = self.pair(symbol)
         kind = "limit" if price is not None else "market"
+        params = self._params(client_oid, reduce_only)
+        if stop_loss is not None:  # Bitget's preset: armed on the position when it fills
+            params["stopLoss"] = {"triggerPrice": float(stop_loss)}
         placed = self._write(
             "place order",
             client_oid,
@@ -572,7 +587,7 @@ class BitgetAdapter:
                 side,
                 float(size),
                 None if price is None else float(price),
-                self._params(client_oid, reduce_only),
+                params,
             ),
         )
         if not placed.get("id"):

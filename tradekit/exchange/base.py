@@ -91,9 +91,12 @@ class Exchange(Protocol):
         client_oid: str,
         price: Decimal | None = None,
         reduce_only: bool = False,
+        stop_loss: Decimal | None = None,
     ) -> OrderInfo:
         """A market order (or a limit one with `price`). In hedge mode `side` is the trade
-        direction (buy opens a long or closes a short) and reduce_only marks a close."""
+        direction (buy opens a long or closes a short) and reduce_only marks a close.
+        `stop_loss` is attached to the order (Bitget's preset) and put on the position by
+        the exchange itself when the order fills."""
         ...
 
     def place_stop(

@@ -8,6 +8,7 @@ section at a Bitget-compatible server (the emulator in tests).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,22 @@ def translate(exc: Exception, what: str) -> TradekitError:
     return ExchangeUnavailableError(detail)
 
 
+@functools.cache
+def _bitget_class() -> Any:
+    class Bitget(ccxt.bitget):  # type: ignore[misc, name-defined]
+        """ccxt's Bitget, except that an HTTP 5xx is always "unavailable": ccxt reads a
+        JSON error body first and would report a gateway's JSON 503 as a refusal, which
+        says the order did not go through, when nobody knows whether it did."""
+
+        def handle_errors(self, code: int, reason: str, *args: Any) -> Any:
+            if isinstance(code, int) and code >= 500:
+                body = str(args[3] if len(args) > 3 else "")[:200]
+                raise ccxt.ExchangeNotAvailable(f"{self.id} HTTP {code} {reason} {body}")
+            return super().handle_errors(code, reason, *args)
+
+    return Bitget
+
+
 def client(settings: ExchangeSettings, credentials: dict[str, str] | None = None) -> Any:
     config: dict[str, Any] = {
         "enableRateLimit": settings.rate_limit,
@@ -55,7 +72,7 @@ def client(settings: ExchangeSettings, credentials: dict[str, str] | None = None
     }
     if credentials:
         config.update(credentials)
-    exchange = ccxt.bitget(config)
+    exchange = _bitget_class()(config)
     exchange.has["fetchCurrencies"] = False
     if settings.url:
         exchange.urls["api"] = {key: settings.url.rstrip("/") for key in exchange.urls["api"]}

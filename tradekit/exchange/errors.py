@@ -34,6 +34,14 @@ class InsufficientFunds(Rejected):
     pass
 
 
+class DuplicateClientOid(Rejected):
+    """An order with this clientOid exists already (Bitget 40786/45034/43118): look it up."""
+
+
+#: Bitget's codes for a reused clientOid (ccxt leaves them unmapped: a plain ExchangeError)
+DUPLICATE_CODES = ("40786", "45034", "43118")
+
+
 class NoPosition(Rejected):
     """A close or reduce-only order found no position (Bitget 22002): already flat."""
 

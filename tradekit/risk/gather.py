@@ -121,9 +121,10 @@ def gather(
 
 
 def _safe(call: Any) -> Any:
+    from tradekit.errors import UsageError
     from tradekit.exchange.errors import Rejected
 
     try:
         return call()
-    except Rejected:
+    except (Rejected, UsageError):  # not a market, or no price for it: the rule says so
         return None
