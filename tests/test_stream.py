@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from conftest import SEED_PLAN
 
+from tradekit import jsonio
 from tradekit.errors import UsageError
 from tradekit.records import TradePlan
 from tradekit.redact import Redactor
-from tradekit.stream import INPUT_EXCERPT, Inputs, Invalid, JsonlWriter, Parsed, parse_lines
+from tradekit.stream import (
+    INPUT_EXCERPT,
+    Extended,
+    InputLine,
+    Inputs,
+    Invalid,
+    JsonlWriter,
+    Parsed,
+    parse_lines,
+)
 
 
 def test_reads_files_and_stdin_in_order_numbering_lines_per_source(tmp_path: Path) -> None:
@@ -82,9 +93,10 @@ def test_parsed_keeps_the_raw_object_for_pass_through() -> None:
     with Inputs([], io.BytesIO(line.encode())) as inputs:
         [result] = parse_lines(inputs.lines(), TradePlan, "risk")
     assert isinstance(result, Parsed)
+    assert result.raw["mine"] == {"k": [1, 2.5]}  # a fraction read fast: exactly 2.50
     out = io.BytesIO()
-    JsonlWriter(out, Redactor()).write(result.raw)
-    assert out.getvalue() == line.encode() + b"\n"
+    JsonlWriter(out, Redactor()).write(Extended(result, {}))
+    assert out.getvalue() == line.encode() + b"\n"  # written as read, 2.50 included
 
 
 def test_writer_flushes_every_line() -> None:
@@ -99,3 +111,56 @@ def test_writer_flushes_every_line() -> None:
     writer.write({"a": 1})
     writer.write({"a": 2})
     assert out.flushes == 2 and out.getvalue() == b'{"a":1}\n{"a":2}\n'
+
+
+def _parsed(text: bytes) -> Parsed[TradePlan]:
+    [parsed] = parse_lines([InputLine("t", 1, text)], TradePlan, "t")
+    assert isinstance(parsed, Parsed)
+    return parsed
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            b'{"tradePlanVersion":1,"cycleId":"c"}',
+            b'{"tradePlanVersion":1,"cycleId":"c","risk":{"approved":true}}',
+        ),
+        # the line's own bytes stay as they were, spacing and number spelling included
+        (
+            b'{"tradePlanVersion": 1, "cycleId": "c", "x": 1E+2 }  ',
+            b'{"tradePlanVersion": 1, "cycleId": "c", "x": 1E+2,"risk":{"approved":true}}',
+        ),
+        # a block already there is replaced in place, not repeated
+        (
+            b'{"tradePlanVersion":1,"risk":{"approved":false},"cycleId":"c"}',
+            b'{"tradePlanVersion":1,"risk":{"approved":true},"cycleId":"c"}',
+        ),
+    ],
+)
+def test_extended_appends_blocks_to_the_line_as_read(line: bytes, expected: bytes) -> None:
+    out = Extended(_parsed(line), {"risk": {"approved": True}})
+    assert out.json_bytes() == expected
+    assert jsonio.loads(out.json_bytes()) == out.as_dict()
+
+
+def test_extended_without_blocks_is_the_line_itself() -> None:
+    line = b'{"tradePlanVersion":1,"cycleId":"c","p":0.10000000000000000001}'
+    assert Extended(_parsed(line), {}).json_bytes() == line
+
+
+@pytest.mark.parametrize(
+    ("text", "fast"),
+    [
+        (b'{"p":66336.1,"q":0.0153,"t":1771524000000}', True),
+        (b'{"p":0.1000000000000000055511151231257827}', False),  # 17+ digits
+        (b'{"p":1234567.123456789}', False),  # 16 digits around the point
+        (b'{"p":1e5}', False),  # an exponent
+        (b'{"big":123456789012345678901234567890}', False),  # past 64 bits
+    ],
+)
+def test_fast_loading_is_used_only_where_it_is_exact(text: bytes, fast: bool) -> None:
+    value, approximate = jsonio.loads_fast(text)
+    assert approximate is fast
+    exact = jsonio.loads(text)
+    assert {k: Decimal(repr(v)) if isinstance(v, float) else v for k, v in value.items()} == exact

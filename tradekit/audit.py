@@ -53,7 +53,11 @@ class AuditLog:
     def append(self, ts: datetime, stage: str, record: Any, **meta: Any) -> None:
         """One audit entry: `{"ts", "stage", ...meta, "record"}`."""
         # orjson writes an aware datetime as ISO 8601 with Z, in C
-        entry = {"ts": ts.astimezone(UTC), "stage": stage, **meta, "record": record}
+        entry = {"ts": ts.astimezone(UTC), "stage": stage, **meta}
+        if hasattr(record, "compact"):  # a stream.Extended: its bytes, serialised once
+            self.append_line(jsonio.dumps(entry)[:-1] + b',"record":' + record.compact + b"}")
+            return
+        entry["record"] = record
         self.append_line(jsonio.dumps(entry))
 
     def close(self) -> None:

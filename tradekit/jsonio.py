@@ -50,6 +50,34 @@ def loads(text: str | bytes) -> Any:
         raise JsonError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
 
 
+#: Digits and points -> "0", e/E -> "e", anything else -> " ": then a run of 16 zeros or a
+#: "0e" marks a number a double might not hold exactly (bytes.translate and `in` run in C,
+#: several times faster than a regular expression here).
+_NUMBER_SHAPE = bytes(
+    ord("0") if chr(b) in "0123456789." else ord("e") if chr(b) in "eE" else ord(" ")
+    for b in range(256)
+)
+_WIDE_RUN = b"0" * 16
+
+
+def _maybe_wide(text: bytes) -> bool:
+    shape = text.translate(_NUMBER_SHAPE)
+    return _WIDE_RUN in shape or b"0e" in shape
+
+
+def loads_fast(text: bytes) -> tuple[Any, bool]:
+    """`loads`, through orjson when that is exact: when no number in the line has more than
+    15 significant digits (or an exponent), every fraction read as a double converts back
+    to the same decimal (DBL_DIG = 15), so fractions may come back as floats. Returns the
+    value and whether it came the fast way (floats in it then stand for exact decimals)."""
+    if not _maybe_wide(text):
+        try:
+            return orjson.loads(text), True
+        except orjson.JSONDecodeError:
+            pass  # the exact reader says what is wrong
+    return loads(text), False
+
+
 #: Decimals within this many digits of the point are written without an exponent.
 _PLAIN_DIGITS = 30
 

@@ -21,6 +21,7 @@ from tradekit.modes import ModeChoice
 from tradekit.reporter import Reporter
 from tradekit.store import Store
 from tradekit.stream import (
+    Extended,
     InputLine,
     Inputs,
     Invalid,
@@ -47,7 +48,7 @@ class Stage(Generic[R]):
     name: str
     model: type[R]
     #: Returns the record to write, or None for a stage that only consumes (tk-report).
-    process: Callable[[Parsed[R]], dict[str, Any] | None]
+    process: Callable[[Parsed[R]], dict[str, Any] | Extended | None]
     #: Which audit trail under logs/ gets this stage's output records (None: no trail).
     audit_trail: str | None = "decisions"
     #: Optionally picks the record out of each input object (e.g. from an audit entry).
@@ -130,6 +131,6 @@ class StageRun:
             self.writer.write(error)
 
 
-def passthrough(parsed: Parsed[Any]) -> dict[str, Any]:
+def passthrough(parsed: Parsed[Any]) -> Extended:
     """Write the record exactly as it was read (every field, known or not)."""
-    return parsed.raw
+    return Extended(parsed, {})

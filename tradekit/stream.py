@@ -8,6 +8,7 @@ policy decides what happens next. Writing: one JSON line per record, flushed at 
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -57,8 +58,58 @@ class InputLine:
 @dataclass(frozen=True)
 class Parsed(Generic[R]):
     line: InputLine
+    #: the line's JSON object (or the part `select` picked); fractions may be floats when
+    #: `approximate` (each then reads back as exactly the decimal in the line)
     raw: dict[str, Any]
     record: R
+    #: raw came from orjson (see jsonio.loads_fast); the line's own bytes are the exact text
+    approximate: bool = False
+    #: raw is a part of the line's object (picked by a selector), not all of it
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class Extended:
+    """A record written as it was read plus some top-level blocks (tk-risk adds `risk`).
+
+    The line's own bytes are reused, with the blocks appended before its closing brace, so
+    every field passes through byte for byte and only the new blocks are serialised."""
+
+    parsed: Parsed[Any]
+    blocks: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        raw = jsonio.loads(self.parsed.line.text) if self.parsed.approximate else self.parsed.raw
+        return {**raw, **self.blocks}
+
+    @functools.cached_property
+    def compact(self) -> bytes:
+        """The line as written (to stdout and to the audit trail: serialised once)."""
+        return self.json_bytes()
+
+    def json_bytes(self, pretty: bool = False) -> bytes:
+        if not pretty and "compact" in self.__dict__:
+            return self.__dict__["compact"]
+        parsed = self.parsed
+        body = parsed.line.text.strip().removeprefix(UTF8_BOM)
+        if (
+            pretty
+            or parsed.selected
+            or not body.endswith(b"}")
+            or any(key in parsed.raw for key in self.blocks)  # replaced, not appended
+        ):
+            return jsonio.dumps(self.as_dict(), pretty=pretty)
+        if not self.blocks:
+            return body
+        head = body[:-1].rstrip()
+        comma = b"" if head.endswith(b"{") else b","
+        return head + comma + jsonio.dumps(self.blocks)[1:-1] + b"}"
+
+
+def to_json_bytes(record: dict[str, Any] | Extended, pretty: bool = False) -> bytes:
+    if isinstance(record, Extended):
+        return record.json_bytes(pretty)
+    return jsonio.dumps(record, pretty=pretty)
 
 
 @dataclass(frozen=True)
@@ -163,7 +214,10 @@ def parse_line(
         )
 
     try:
-        raw = jsonio.loads(line.text)
+        if select is None:
+            raw, approximate = jsonio.loads_fast(line.text)
+        else:
+            raw, approximate = jsonio.loads(line.text), False
     except jsonio.JsonError as exc:
         return invalid(str(exc))
     if not isinstance(raw, dict):
@@ -180,7 +234,7 @@ def parse_line(
         head = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return invalid(f"{head.field or 'record'}: {head.error}{more}", problems)
-    return Parsed(line, raw, record)
+    return Parsed(line, raw, record, approximate=approximate, selected=select is not None)
 
 
 def parse_lines(
@@ -206,11 +260,11 @@ class JsonlWriter:
         self._pretty = pretty
         self.count = 0
 
-    def write_many(self, records: Iterable[dict[str, Any]], chunk: int = 2000) -> None:
+    def write_many(self, records: Iterable[dict[str, Any] | Extended], chunk: int = 2000) -> None:
         """A batch (a replay): serialize, redact and write `chunk` lines at a time."""
         batch: list[bytes] = []
         for record in records:
-            batch.append(jsonio.dumps(record, pretty=self._pretty))
+            batch.append(to_json_bytes(record, self._pretty))
             if len(batch) >= chunk:
                 self._write_batch(batch)
                 batch = []
@@ -222,8 +276,8 @@ class JsonlWriter:
         self._stream.write(self.redactor.bytes(b"\n".join(lines)) + b"\n")
         self.count += len(lines)
 
-    def write(self, record: dict[str, Any]) -> None:
-        data = self.redactor.bytes(jsonio.dumps(record, pretty=self._pretty))
+    def write(self, record: dict[str, Any] | Extended) -> None:
+        data = self.redactor.bytes(to_json_bytes(record, self._pretty))
         self._stream.write(data + b"\n")
         self._stream.flush()
         self.count += 1

@@ -7,7 +7,7 @@ from tradekit.cli.options import CommonOptions, StreamOptions, common_options, s
 from tradekit.exitstatus import ExitStatus
 from tradekit.records import TradePlan
 from tradekit.runner import Stage
-from tradekit.stream import OnError, Parsed
+from tradekit.stream import Extended, OnError, Parsed
 
 PROG = "tk-exec"
 SUMMARY = "Execute approved plans idempotently (adds the `execution` block)."
@@ -107,9 +107,9 @@ class ExecStage:
                 f"{intent.action}) from an earlier run: {done.status}; " + "; ".join(done.reasons)
             )
 
-    def process(self, parsed: Parsed[TradePlan]) -> dict[str, Any]:
+    def process(self, parsed: Parsed[TradePlan]) -> Extended:
         execution = self.service.execute(parsed.record)
-        return {**parsed.raw, "execution": execution.to_json()}
+        return Extended(parsed, {"execution": execution.to_json()})
 
     def finish(self, _session: Session, _tally: Any) -> ExitStatus | None:
         status = self.service.exit_status if self.service else ExitStatus.OK

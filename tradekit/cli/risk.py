@@ -11,7 +11,7 @@ from tradekit.cli.options import CommonOptions, StreamOptions, common_options, s
 from tradekit.errors import UsageError
 from tradekit.records import TradePlan
 from tradekit.runner import Stage
-from tradekit.stream import OnError, Parsed
+from tradekit.stream import Extended, OnError, Parsed
 
 PROG = "tk-risk"
 SUMMARY = "Check each plan against the risk rules and size it (adds the `risk` block)."
@@ -93,13 +93,13 @@ class RiskChecker:
             equity=_equity(self.equity_text),
         )
 
-    def process(self, parsed: Parsed[TradePlan]) -> dict[str, Any]:
+    def process(self, parsed: Parsed[TradePlan]) -> Extended:
         from tradekit.risk.account import Entry
         from tradekit.risk.rules import assess
 
         block = assess(parsed.record, self.snap, self.settings, self.now_ms)
         if block is None:
-            return parsed.raw
+            return Extended(parsed, {})
         plan = parsed.record.plan
         if block.approved and plan is not None and plan.effective_action == "open":
             entry = Entry(plan.symbol or "", plan.side or "", self.now_ms)
@@ -109,7 +109,7 @@ class RiskChecker:
                 last_entry={**self.snap.last_entry, (entry.symbol, entry.side): entry.ms},
                 positions=self.snap.positions | {(entry.symbol, entry.side)},
             )
-        return {**parsed.raw, "risk": block.to_json_dict()}
+        return Extended(parsed, {"risk": block.to_json_dict()})
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:

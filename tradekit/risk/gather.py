@@ -3,6 +3,7 @@ kill switch and the candle store."""
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -116,7 +117,8 @@ def gather(
         peak_equity=peak, consecutive_stop_losses=streak,
         last_stop_loss_ms=recent[0][2] if streak else None, losses_in_a_row=losses,
         kill=kill, kill_source=source, markets=markets, prices=prices,
-        atr=lambda symbol: candle_atr(candles, settings, symbol, now_ms),
+        # once per symbol and run: it reads the candle file
+        atr=functools.cache(lambda symbol: candle_atr(candles, settings, symbol, now_ms)),
     )  # fmt: skip
 
 
