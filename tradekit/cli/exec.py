@@ -71,7 +71,10 @@ class ExecStage:
         from tradekit.execution.service import ExecutionService
 
         mode = session.mode.mode
-        orders_log = AuditLog(session.home.log("orders"), session.redactor, durable=True)
+        # what was sent to an exchange must survive a power cut; a dry run's plan need not
+        orders_log = AuditLog(
+            session.home.log("orders"), session.redactor, durable=mode != "dry-run"
+        )
 
         def now_ms() -> int:
             return int(session.clock.now().timestamp() * 1000)

@@ -41,6 +41,11 @@ class AccountSnapshot:
     markets: Mapping[str, MarketSpec]
     prices: Mapping[str, Decimal]
     atr: Callable[[str], Decimal | None] = field(default=lambda _symbol: None)
+    #: the reasons of rules that look only at the account, worked out once per snapshot
+    #: (a new snapshot, after an approval, starts empty)
+    account_reasons: dict[Any, str | None] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
 
 class Lazy(Mapping[str, Any]):

@@ -298,8 +298,27 @@ ACCOUNT_RULES = (
 )  # fmt: skip
 
 
+#: rules that depend on the account and the clock only, not on the plan
+SNAPSHOT_RULES = frozenset({
+    rule_enabled, rule_kill_switch, rule_trades_per_day, rule_min_interval,
+    rule_daily_loss_cap, rule_open_positions, rule_stop_loss_streak, rule_drawdown,
+})  # fmt: skip
+
+
 def _account_rules(c: Ctx) -> list[str]:
-    return [reason for rule in ACCOUNT_RULES if (reason := rule(c)) is not None]
+    cache = c.snap.account_reasons
+    reasons = []
+    for rule in ACCOUNT_RULES:
+        if rule in SNAPSHOT_RULES:
+            key = (rule, id(c.settings), c.now_ms)
+            if key not in cache:
+                cache[key] = rule(c)
+            reason = cache[key]
+        else:
+            reason = rule(c)
+        if reason is not None:
+            reasons.append(reason)
+    return reasons
 
 
 def _protection(
