@@ -30,6 +30,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/indicators.py
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/exchange.py
+	$(BIN)/python bench/risk.py
+	$(BIN)/python bench/exec.py
 
 schemas: $(STAMP)
 	$(BIN)/tk schema --write schemas

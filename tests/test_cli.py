@@ -291,3 +291,45 @@ def test_bad_now_is_a_usage_error_without_traceback(home: Path, value: str, mess
     result = run(script("tk-risk"), "--now", value)
     assert result.returncode == ExitStatus.USAGE
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def _uncommented_template() -> dict:
+    """The config template with every commented example switched on."""
+    import re
+    import tomllib
+
+    lines = []
+    for line in (ROOT / "examples" / "config.toml").read_text().splitlines():
+        match = re.match(r"^# ((\[[a-z_.0-9]+\])|([a-z_]+ = .*?))(\s+#.*)?$", line)
+        lines.append(match.group(1) if match else line)
+    return tomllib.loads("\n".join(lines))
+
+
+def test_the_config_template_documents_every_setting_with_valid_examples() -> None:
+    from pydantic import BaseModel
+
+    values = _uncommented_template()
+    Config.model_validate({k: v for k, v in values.items() if k != "mode"})  # no error
+
+    def missing(model: type[BaseModel], table: dict, where: str) -> list[str]:
+        out = []
+        for name, field in model.model_fields.items():
+            if name not in table:
+                out.append(f"{where}{name}")
+            elif isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+                out += missing(field.annotation, table[name], f"{where}{name}.")
+        return out
+
+    assert missing(Config, values, "") == []
+
+
+def test_every_execution_status_is_explained_in_the_readme_and_the_help() -> None:
+    from typing import get_args
+
+    from tradekit.records.plan import ExecutionStatus
+
+    section = README.split("## Risk and execution\n", 1)[1].split("\n## ", 1)[0]
+    help_text = " ".join(run(script("tk-exec"), "--help").stdout.split())
+    for status in get_args(ExecutionStatus):
+        assert f"`{status}`" in section, status
+        assert status in help_text, status
