@@ -136,3 +136,15 @@ def _intent(row: tuple) -> Intent:
         jsonio.loads(orders),
         None if result is None else jsonio.loads(result),
     )
+
+
+def record_close(
+    store: Store, *, mode: str, symbol: str, side: str, reason: str, pnl: Any, closed_ms: int
+) -> None:
+    """A position closed (by its stop-loss, a take-profit, the guard, a manage plan): what
+    tk-risk's stop-loss streak and loss-streak sizing read."""
+    with store.transaction() as db:
+        db.execute(
+            "INSERT INTO closes (mode, symbol, side, reason, pnl, closed_ms) VALUES (?,?,?,?,?,?)",
+            (mode, symbol, side, reason, str(pnl), closed_ms),
+        )

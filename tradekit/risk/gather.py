@@ -54,6 +54,19 @@ def ledger_entries(store: Store, mode: str) -> list[tuple[str, str, int]]:
     return [(row[0], row[1], int(row[2])) for row in rows]
 
 
+def traded_symbols(store: Store, mode: str, day_start: int) -> set[str]:
+    """Symbols whose fills today can hold realised profit or loss: those tradekit opened in
+    the last 30 days (a position may be closed long after its entry) or recorded closes of
+    today. Asking the exchange about every market would cost a request each."""
+    since = day_start - 30 * 86_400_000
+    rows = store.db.execute(
+        "SELECT symbol FROM intents WHERE mode=? AND created_ms>=? AND symbol IS NOT NULL "
+        "UNION SELECT symbol FROM closes WHERE mode=? AND closed_ms>=?",
+        (mode, since, mode, day_start),
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
 def closes(store: Store, mode: str, limit: int = 50) -> list[tuple[str, Decimal, int]]:
     rows = store.db.execute(
         "SELECT reason, pnl, closed_ms FROM closes WHERE mode=? ORDER BY closed_ms DESC LIMIT ?",
@@ -81,7 +94,8 @@ def gather(
         equity, available = balance.equity, balance.available
         positions = frozenset((p.symbol, p.side) for p in exchange.positions())
         start = day_start_ms(now_ms, settings.timezone)
-        for symbol in settings.symbols or list(DEFAULT_MARKETS):
+        held = {symbol for symbol, _side in positions}
+        for symbol in sorted(held | set(settings.symbols) | traded_symbols(store, mode, start)):
             realized += sum((f.profit - f.fee for f in exchange.fills(symbol, start)), Decimal(0))
         prices = Lazy(lambda symbol: _safe(lambda: exchange.last_price(symbol)[0]))
         markets = Lazy(lambda symbol: _safe(lambda: exchange.market(symbol)))

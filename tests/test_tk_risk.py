@@ -1,0 +1,123 @@
+"""tk-risk as a command: the account from the paper exchange and from Bitget (ccxt -> the
+emulator), what the ledger and the database remember between runs, and option errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+from conftest import ROOT, script
+from test_tk_exec import approved, lines, live  # noqa: F401 - the `live` fixture
+
+from tradekit.execution.ledger import record_close
+from tradekit.market.candles import read_csv
+from tradekit.market.store import CandleStore
+from tradekit.store import Store
+
+NOW_MS = 1795168800000  # 2026-11-20T10:00:00Z, the tests' TK_NOW
+
+
+def plan(cycle: str = "c1", **changes: Any) -> dict[str, Any]:
+    body = {"symbol": "BTCUSDT", "side": "long", "level": "strong", "stopLoss": 65000}
+    body.update(changes)
+    return {"tradePlanVersion": 1, "cycleId": cycle, "plan": body}
+
+
+def run(command: str, *args: str, stdin: str, env: dict[str, str] | None = None) -> Any:
+    return subprocess.run(
+        [script(command), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def risk_of(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line)["risk"] for line in result.stdout.splitlines()]
+
+
+def with_candles(home: Path) -> Path:
+    CandleStore(home / "data").merge(
+        read_csv(ROOT / "examples" / "BTCUSDT-1h.csv", "BTCUSDT", "1h")
+    )
+    return home
+
+
+def test_paper_account_positions_and_ledger_entries_block_the_next_plan(home: Path) -> None:
+    with_candles(home)
+    first = run("tk-risk", "--paper", stdin=lines(plan()))
+    [risk] = risk_of(first)
+    assert risk["approved"] is True
+    placed = run("tk-exec", "--paper", stdin=first.stdout)
+    assert json.loads(placed.stdout)["execution"]["status"] == "placed", placed.stdout
+    [again] = risk_of(run("tk-risk", "--paper", stdin=lines(plan("c2"))))
+    assert again["reasons"] == [
+        "last entry 0 min ago: the minimum interval is 3 min",  # the ledger's entry
+        "a BTCUSDT position is already open",  # the paper account's position
+        "BTCUSDT long cooldown: last entry 0 min ago (cooldown 5 min)",
+    ]
+
+
+def test_risk_sizing_uses_the_paper_equity(home: Path) -> None:
+    with_candles(home)
+    (home / "config.toml").write_text(
+        '[risk.sizing]\nmode = "risk"\nrisk_per_trade = 0.01\nmax_notional = 10000\n'
+    )
+    subprocess.run(
+        [script("tk"), "paper", "reset", "--balance", "5000"], check=True, capture_output=True
+    )
+    [risk] = risk_of(run("tk-risk", "--paper", stdin=lines(plan())))
+    # 5000 x 1 % = 50 USDT at risk over |66336.1 - 65000| -> 0.0374 BTC
+    assert (risk["riskAmount"], risk["quantity"]) == (49.97014, 0.0374)
+
+
+def test_the_live_account_comes_from_bitget_through_ccxt(
+    home: Path,
+    emulator: Any,
+    live: dict[str, str],  # noqa: F811 - a fixture
+) -> None:
+    with_candles(home)
+    with (home / "config.toml").open("a") as config:
+        config.write('[risk.sizing]\nmode = "risk"\nrisk_per_trade = 0.01\nmax_notional = 10000\n')
+    emulator.emulator.engine.state.balance = D(2000)
+    [risk] = risk_of(run("tk-risk", "--live", stdin=lines(plan()), env=live))
+    assert risk["approved"] is True, risk
+    assert risk["quantity"] == 0.0149  # 2000 x 1 % / 1336.1
+    placed = run("tk-exec", "--live", stdin=lines(approved()), env=live)
+    assert json.loads(placed.stdout)["execution"]["status"] == "placed"
+    [blocked] = risk_of(run("tk-risk", "--live", stdin=lines(plan("c2")), env=live))
+    assert "a BTCUSDT position is already open" in blocked["reasons"]
+
+
+def test_stop_losses_recorded_by_the_guard_pause_entries(home: Path) -> None:
+    with_candles(home)
+    with Store(home / "tradekit.db") as store:
+        for minutes_ago in (30, 20, 10):
+            record_close(
+                store, mode="dry-run", symbol="BTCUSDT", side="long", reason="stop_loss",
+                pnl=D("-3.2"), closed_ms=NOW_MS - minutes_ago * 60_000,
+            )  # fmt: skip
+    [risk] = risk_of(run("tk-risk", "--equity", "1000", stdin=lines(plan())))
+    assert risk["reasons"] == ["3 stop-losses in a row: no entries for 50 more min"]
+
+
+def test_the_peak_equity_is_remembered_between_runs(home: Path) -> None:
+    with_candles(home)
+    assert risk_of(run("tk-risk", "--equity", "1000", stdin=lines(plan())))[0]["approved"]
+    [risk] = risk_of(run("tk-risk", "--equity", "800", stdin=lines(plan("c2"))))
+    assert risk["reasons"] == ["drawdown 20 % from the peak 1000 (max 15 %)"]
+
+
+def test_a_bad_equity_is_a_usage_error(home: Path) -> None:
+    result = run("tk-risk", "--equity", "lots", stdin=lines(plan()))
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("--equity 'lots' is not an amount")
+    assert result.stdout == ""
