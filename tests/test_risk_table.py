@@ -77,3 +77,12 @@ def test_the_table_covers_every_rule_alone_and_all_together() -> None:
         assert len(long[name]["reasons"]) == 1, (name, long[name]["reasons"])
     assert len(long["everything at once"]["reasons"]) >= len(alone) - 1  # margin needs sizing
     assert all(row["risk"] is None for row in rows if row["plan"] == "null")
+
+
+def test_every_risk_result_is_a_valid_risk_block_written_the_same_way() -> None:
+    from tradekit.records import RiskBlock
+
+    for line in table().splitlines():
+        risk = jsonio.loads(line)["risk"]
+        if risk is not None:
+            assert RiskBlock.model_validate(risk).to_json_dict() == risk

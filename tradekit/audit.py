@@ -53,12 +53,13 @@ class AuditLog:
     def append(self, ts: datetime, stage: str, record: Any, **meta: Any) -> None:
         """One audit entry: `{"ts", "stage", ...meta, "record"}`."""
         # orjson writes an aware datetime as ISO 8601 with Z, in C
-        entry = {"ts": ts.astimezone(UTC), "stage": stage, **meta}
-        if hasattr(record, "compact"):  # a stream.Extended: its bytes, serialised once
-            self.append_line(jsonio.dumps(entry)[:-1] + b',"record":' + record.compact + b"}")
-            return
-        entry["record"] = record
+        entry = {"ts": ts.astimezone(UTC), "stage": stage, **meta, "record": record}
         self.append_line(jsonio.dumps(entry))
+
+    def append_record(self, ts: datetime, stage: str, record: bytes, **meta: Any) -> None:
+        """`append` for a record already serialised as compact JSON bytes."""
+        entry = {"ts": ts.astimezone(UTC), "stage": stage, **meta}
+        self.append_line(jsonio.dumps(entry)[:-1] + b',"record":' + record + b"}")
 
     def close(self) -> None:
         if self._fd is not None:

@@ -32,6 +32,7 @@ from tradekit.stream import (
     Selector,
     parse_lines,
     silence_stdout_after_broken_pipe,
+    to_json_bytes,
 )
 
 
@@ -106,17 +107,18 @@ class StageRun:
                         continue
                     with guard.critical():  # act and journal: never interrupted in between
                         out = stage.process(result)
-                        if out is not None and self.trail is not None:
-                            self.trail.append(
+                        if out is None:
+                            continue
+                        data = to_json_bytes(out)  # serialised once, for both
+                        if self.trail is not None:
+                            self.trail.append_record(
                                 self.clock.now(),
                                 stage.name,
-                                out,
+                                data,
                                 mode=self.mode.mode,
                                 input=result.line.where,
                             )
-                    if out is None:
-                        continue
-                    self.writer.write(out)
+                    self.writer.write_bytes(data, out)
                     tally.written += 1
             except BrokenPipeError:
                 silence_stdout_after_broken_pipe()

@@ -8,7 +8,6 @@ policy decides what happens next. Writing: one JSON line per record, flushed at 
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -82,16 +81,11 @@ class Extended:
         raw = jsonio.loads(self.parsed.line.text) if self.parsed.approximate else self.parsed.raw
         return {**raw, **self.blocks}
 
-    @functools.cached_property
-    def compact(self) -> bytes:
-        """The line as written (to stdout and to the audit trail: serialised once)."""
-        return self.json_bytes()
-
     def json_bytes(self, pretty: bool = False) -> bytes:
-        if not pretty and "compact" in self.__dict__:
-            return self.__dict__["compact"]
         parsed = self.parsed
-        body = parsed.line.text.strip().removeprefix(UTF8_BOM)
+        body = parsed.line.text  # stripped, without a byte order mark (Inputs.lines)
+        if body[-1:] != b"}":
+            body = body.rstrip()
         if (
             pretty
             or parsed.selected
@@ -275,6 +269,14 @@ class JsonlWriter:
     def _write_batch(self, lines: list[bytes]) -> None:
         self._stream.write(self.redactor.bytes(b"\n".join(lines)) + b"\n")
         self.count += len(lines)
+
+    def write_bytes(self, compact: bytes, record: dict[str, Any] | Extended) -> None:
+        """Write a record already serialised (compactly) as `compact`."""
+        if self._pretty:
+            compact = to_json_bytes(record, pretty=True)
+        self._stream.write(self.redactor.bytes(compact) + b"\n")
+        self._stream.flush()
+        self.count += 1
 
     def write(self, record: dict[str, Any] | Extended) -> None:
         data = self.redactor.bytes(to_json_bytes(record, self._pretty))

@@ -7,17 +7,58 @@ out of order are reasons naming the field, and the line goes on down the pipe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from tradekit.records import Plan, RiskBlock, TradePlan
+from tradekit.records import Plan, TradePlan
 from tradekit.risk.account import AccountSnapshot
 from tradekit.risk.settings import RiskSettings
 
 ZERO = Decimal(0)
 MINUTE = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class RiskResult:
+    """The `risk` block as assess() decides it: the fields of records.RiskBlock, built
+    without pydantic (constructing a model per plan cost as much as all the rules)."""
+
+    approved: bool
+    reasons: list[str]
+    warnings: list[str] = field(default_factory=list)
+    quantity: Decimal | None = None
+    notional: Decimal | None = None
+    leverage: int | None = None
+    entry_price: Decimal | None = None
+    stop_loss: Decimal | None = None
+    take_profits: list[Decimal] | None = None
+    risk_amount: Decimal | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """As RiskBlock.to_json_dict() writes it: camelCase, unset fields left out."""
+        out: dict[str, Any] = {
+            "approved": self.approved,
+            "reasons": self.reasons,
+            "warnings": self.warnings,
+        }
+        for key, value in (
+            ("quantity", self.quantity),
+            ("notional", self.notional),
+            ("leverage", self.leverage),
+            ("entryPrice", self.entry_price),
+            ("stopLoss", self.stop_loss),
+            ("takeProfits", self.take_profits),
+            ("riskAmount", self.risk_amount),
+        ):
+            if value is not None:
+                out[key] = value
+        return out
+
+
+_block = RiskResult
 
 
 def day_start_ms(now_ms: int, timezone: str) -> int:
@@ -90,7 +131,7 @@ def _entry_price(plan: Plan, snap: AccountSnapshot) -> tuple[Decimal | None, boo
 
 def assess(
     record: TradePlan, snap: AccountSnapshot, settings: RiskSettings, now_ms: int
-) -> RiskBlock | None:
+) -> RiskResult | None:
     """The risk block for a record; None for `plan: null` (nothing to check)."""
     plan = record.plan
     if plan is None:
@@ -124,14 +165,14 @@ def assess(
             warnings.append(f"leverage capped from {leverage}x to {limit}x")
             leverage = limit
     if reasons or entry is None or not side:
-        return RiskBlock(
+        return _block(
             approved=False, reasons=reasons, warnings=warnings, leverage=leverage, entry_price=entry
         )
     stop, take_profits = _protection(
         plan, snap, settings, entry=entry, side=side, reasons=reasons, warnings=warnings
     )
     if stop is None:
-        return RiskBlock(
+        return _block(
             approved=False, reasons=reasons, warnings=warnings, leverage=leverage, entry_price=entry
         )
     return _size(
@@ -305,19 +346,21 @@ SNAPSHOT_RULES = frozenset({
 })  # fmt: skip
 
 
+#: marks, in a snapshot's cached results, a rule that must look at each plan
+_PER_PLAN = object()
+
+
 def _account_rules(c: Ctx) -> list[str]:
-    cache = c.snap.account_reasons
+    key = (id(c.settings), c.now_ms)
+    results = c.snap.account_reasons.get(key)
+    if results is None:  # once per snapshot: the account-only rules
+        results = [rule(c) if rule in SNAPSHOT_RULES else _PER_PLAN for rule in ACCOUNT_RULES]
+        c.snap.account_reasons[key] = results
     reasons = []
-    for rule in ACCOUNT_RULES:
-        if rule in SNAPSHOT_RULES:
-            key = (rule, id(c.settings), c.now_ms)
-            if key not in cache:
-                cache[key] = rule(c)
-            reason = cache[key]
-        else:
-            reason = rule(c)
+    for rule, result in zip(ACCOUNT_RULES, results, strict=True):
+        reason = rule(c) if result is _PER_PLAN else result
         if reason is not None:
-            reasons.append(reason)
+            reasons.append(reason)  # type: ignore[arg-type]
     return reasons
 
 
@@ -415,14 +458,14 @@ def _size(
     leverage: int,
     reasons: list[str],
     warnings: list[str],
-) -> RiskBlock:
+) -> RiskResult:
     sizing = settings.sizing
     market = snap.markets.get(plan.symbol or "")
     notional = _notional(
         plan, snap, settings, entry=entry, stop=stop, reasons=reasons, warnings=warnings
     )
     if notional is None:
-        return RiskBlock(
+        return _block(
             approved=False,
             reasons=reasons,
             warnings=warnings,
@@ -456,7 +499,7 @@ def _size(
             f"needs {_fmt(round(margin, 2))} USDT margin at {leverage}x, "
             f"{_fmt(round(snap.available, 2))} available"
         )
-    return RiskBlock(
+    return _block(
         approved=not reasons,
         reasons=reasons,
         warnings=warnings,
@@ -470,7 +513,7 @@ def _size(
     )
 
 
-def _assess_manage(plan: Plan, snap: AccountSnapshot) -> RiskBlock:
+def _assess_manage(plan: Plan, snap: AccountSnapshot) -> RiskResult:
     """Manage actions (reduce, close, move stop to break-even, set take-profit) are allowed
     in safe mode; they need a symbol and what the action names."""
     reasons = []
@@ -488,4 +531,4 @@ def _assess_manage(plan: Plan, snap: AccountSnapshot) -> RiskBlock:
     held = any(s == plan.symbol for s, _ in snap.positions)
     if plan.symbol and not held and snap.mode != "dry-run":
         reasons.append(f"no open {plan.symbol} position to {action.replace('_', ' ')}")
-    return RiskBlock(approved=not reasons, reasons=reasons)
+    return _block(approved=not reasons, reasons=reasons)
