@@ -65,6 +65,12 @@ def _maybe_wide(text: bytes) -> bool:
     return _WIDE_RUN in shape or b"0e" in shape
 
 
+def fits_doubles(text: bytes) -> bool:
+    """No number in the text has more than 15 significant digits or an exponent, so each
+    fraction read as a double converts back to exactly its decimal (DBL_DIG = 15)."""
+    return not _maybe_wide(text)
+
+
 def loads_fast(text: bytes) -> tuple[Any, bool]:
     """`loads`, through orjson when that is exact: when no number in the line has more than
     15 significant digits (or an exponent), every fraction read as a double converts back

@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Generic, TypeVar
 
+import orjson
 from pydantic import ValidationError
 
 from tradekit import jsonio
@@ -57,14 +58,21 @@ class InputLine:
 @dataclass(frozen=True)
 class Parsed(Generic[R]):
     line: InputLine
-    #: the line's JSON object (or the part `select` picked); fractions may be floats when
-    #: `approximate` (each then reads back as exactly the decimal in the line)
-    raw: dict[str, Any]
+    #: the line's JSON object (or the part `select` picked) when it was loaded; a record
+    #: validated straight from the line's bytes loads it only if `raw` is asked for
+    loaded: dict[str, Any] | None
     record: R
-    #: raw came from orjson (see jsonio.loads_fast); the line's own bytes are the exact text
+    #: fractions in `raw` are floats (each reads back as exactly the decimal in the line,
+    #: see jsonio.fits_doubles); the line's own bytes are the exact text
     approximate: bool = False
     #: raw is a part of the line's object (picked by a selector), not all of it
     selected: bool = False
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        if self.loaded is None:
+            object.__setattr__(self, "loaded", orjson.loads(self.line.text))
+        return self.loaded  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,9 @@ class Extended:
             pretty
             or parsed.selected
             or not body.endswith(b"}")
-            or any(key in parsed.raw for key in self.blocks)  # replaced, not appended
+            # a block the line has already is replaced, not appended (this test may also
+            # match the name elsewhere in the line: then the slow way is taken, still right)
+            or any(b'"' + key.encode() + b'"' in body for key in self.blocks)
         ):
             return jsonio.dumps(self.as_dict(), pretty=pretty)
         if not self.blocks:
@@ -207,6 +217,13 @@ def parse_line(
             ),
         )
 
+    if select is None and jsonio.fits_doubles(line.text):
+        try:  # pydantic's own JSON reader: no Python dict in between
+            record = model.model_validate_json(line.text)
+        except ValidationError:
+            pass  # the exact reader below says what is wrong, as it always has
+        else:
+            return Parsed(line, None, record, approximate=True)
     try:
         if select is None:
             raw, approximate = jsonio.loads_fast(line.text)
