@@ -123,9 +123,8 @@ def test_an_atr_trailing_stop() -> None:
         trailing={"enabled": True, "mode": "atr", "activate_atr": "1", "trail_atr": "1.5"}
     )
     decisions = walk(position(atr_at_entry=D(2)), ["101", "102", "104", "101.1", "100.9"], config)
-    assert stops(decisions) == [
-        (2, "trailing", D("101.0"))
-    ]  # active at 102: 99 < the SL 95? no move
+    # active at 102 (2 = 1 ATR in profit): 102 - 1.5 x 2; then 104 - 3
+    assert stops(decisions) == [(1, "trailing", D("99.0")), (2, "trailing", D("101.0"))]
     assert closes(decisions) == [(4, "trailing_stop")]
 
 
