@@ -46,8 +46,13 @@ STAGE_INPUTS = {
     "report": SEED_PLAN,
     "parse_tg": '{"record":"telegram_message","channel":"c","messageId":1,'
     '"date":"2026-11-20T10:00:00Z"}',
-    "guard": '{"record":"guard_event","ts":"2026-11-20T10:00:00Z","kind":"hold"}',
 }
+
+
+def test_the_paper_guard_loads_the_candles_but_not_ccxt(tmp_path: Path) -> None:
+    # tk-guard reads an account: the paper one needs numpy (its prices are candles)
+    outcome = probe("guard", "tk-guard", ["--paper"], "", tmp_path)
+    assert outcome == {"status": 0, "loaded": ["numpy"]}
 
 
 @pytest.mark.parametrize("module", sorted(STAGE_INPUTS))

@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError
 
 from tradekit.errors import ConfigError
 from tradekit.execution.settings import ExecutionSettings
+from tradekit.guard.settings import GuardSettings
 from tradekit.records.base import Num
 from tradekit.risk.settings import RiskSettings
 from tradekit.section import Section
@@ -42,6 +43,7 @@ class Config(Section):
     paper: PaperConfig = PaperConfig()
     risk: RiskSettings = RiskSettings()
     execution: ExecutionSettings = ExecutionSettings()
+    guard: GuardSettings = GuardSettings()
     #: [strategies.NAME] tables; each strategy validates its own (typed) parameters.
     strategies: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

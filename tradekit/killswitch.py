@@ -46,3 +46,20 @@ def kill_state(
     if not found:
         return "off", ""
     return max(found, key=lambda item: _RANK[item[0]])
+
+
+def kill_sources(
+    home: Path, flag: str | None, environ: Mapping[str, str] | None = None
+) -> dict[str, KillState]:
+    """Every source that is set, and what it says."""
+    env = os.environ if environ is None else environ
+    out: dict[str, KillState] = {}
+    path = home / FILE_NAME
+    if path.exists():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        out[f"file TK_HOME/{FILE_NAME}"] = "safe" if not text.strip() else _parse(text)
+    if env.get(ENV_VAR):
+        out[f"${ENV_VAR}"] = _parse(env[ENV_VAR])
+    if flag:
+        out["database flag (tk kill)"] = _parse(flag)
+    return out

@@ -88,6 +88,23 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX closes_time ON closes (mode, closed_ms);
     """,
+    # v5: the positions tk-guard manages (what the exchange holds, and why and how it is
+    # being managed: stop, trailing, take-profits taken, ...), one row per position.
+    """
+    CREATE TABLE guard_positions (
+        id INTEGER PRIMARY KEY,
+        mode TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL,
+        status TEXT NOT NULL,
+        opened_ms INTEGER NOT NULL,
+        closed_ms INTEGER,
+        close_reason TEXT,
+        state TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX guard_positions_open ON guard_positions (mode, symbol, side)
+        WHERE status = 'open';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: How long to wait for another process's write transaction before giving up (exit 75).
@@ -146,6 +163,15 @@ class Store:
         if "locked" in str(exc) or "busy" in str(exc):
             return TryAgainLaterError(f"{self.path}: database is busy ({exc}); try again")
         return ConfigError(f"{self.path}: {exc}")
+
+    def in_memory_copy(self) -> Store:
+        """A private copy of the database in memory: a dry run works on it, so the file is
+        never written."""
+        copy = Store.__new__(Store)
+        copy.path, copy._redactor = Path(":memory:"), self._redactor
+        copy.db = sqlite3.connect(":memory:", isolation_level=None)
+        self.db.backup(copy.db)
+        return copy
 
     @property
     def schema_version(self) -> int:
@@ -223,6 +249,10 @@ class Store:
                 "updated_at=excluded.updated_at",
                 (key, self.to_json(value), format_time(now)),
             )
+
+    def delete_flag(self, key: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM flags WHERE key=?", (key,))
 
     def get_flag(self, key: str) -> Any:
         row = self.db.execute("SELECT value FROM flags WHERE key=?", (key,)).fetchone()

@@ -1,19 +1,36 @@
 """tk-guard: Watch open positions: exits, stop-loss invariant, reconciliation, kill switch."""
 
-from tradekit.cli.base import new_app, run_app, run_stream_stage
-from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
-from tradekit.records import GuardEvent
-from tradekit.runner import Stage, passthrough
-from tradekit.stream import OnError
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from tradekit.cli.base import Session, guarded, new_app, run_app
+from tradekit.cli.options import CommonOptions, common_options
+from tradekit.exitstatus import ExitStatus
 
 PROG = "tk-guard"
 SUMMARY = "Watch open positions: exits, stop-loss invariant, reconciliation, kill switch."
 HELP = f"""{SUMMARY}
 
-Position management is not built yet. Until it is, tk-guard validates guard_event
-records and passes them through to stdout and HOME/logs/guard.jsonl; it watches nothing.
+One pass (from cron, every minute): reconcile the account with what the guard knows
+(positions closed by their stop or take-profit are recorded with their real fills, fees
+and profit; a position no plan opened is adopted or flagged, and the system goes to safe
+mode), check the breakers (drawdown, margin in use, bursts of exchange errors), carry out
+a panic kill switch, then for each position: make sure a stop-loss covering it rests on
+the exchange (placed if missing; the position closed if it cannot be), and apply the exits
+of [guard] (trailing stop, break-even, timeout, reverse signal, take-profits).
 
-Every record written is also appended to HOME/logs/guard.jsonl.
+--paper manages the paper account, --live Bitget (with `[live] enabled = true` and the
+credentials); dry-run, the default, shows what it would do to the paper account and
+changes nothing. With --watch it keeps running (see --help of the option).
+
+Every action and every decision not to act is one JSON line (a guard_event) on stdout and
+in HOME/logs/guard.jsonl. Exit status: 0; 69 when the exchange could not be read, a price
+was stale or a position is left without a stop-loss (nothing was closed on bad data); 75
+when another tk-guard is running.
 """
 
 app = new_app(HELP)
@@ -21,10 +38,118 @@ app = new_app(HELP)
 
 @app.command(help=HELP)
 @common_options
-@stream_options(OnError.FAIL)
-def guard(common: CommonOptions, stream: StreamOptions) -> None:
-    stage = Stage("guard", GuardEvent, passthrough, audit_trail="guard")
-    run_stream_stage(PROG, common, stream, stage)
+def guard(
+    common: CommonOptions,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Keep running: prices from the websocket ticker (REST fallback), a pass on "
+            "every price and every [guard.watch] reconcile_seconds, /healthz /readyz /metrics "
+            "on [guard.health].",
+        ),
+    ] = False,
+) -> None:
+    def body() -> ExitStatus:
+        session = Session.open(PROG, common)
+        with GuardRun(session) as run:
+            if watch:
+                from tradekit.guard.watch import watch_forever
+
+                return watch_forever(run)
+            return run.once()
+
+    guarded(PROG, common.verbosity, body)
+
+
+class GuardRun:
+    """Everything one tk-guard process holds: the lock, the store, the exchange, the logs."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def __enter__(self) -> GuardRun:
+        import fcntl
+
+        from tradekit.audit import AuditLog
+        from tradekit.errors import TryAgainLaterError
+        from tradekit.store import Store
+
+        session = self.session
+        self._lock = (session.home.root / "guard.lock").open("a")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise TryAgainLaterError(
+                f"another tk-guard is running (lock {session.home.root}/guard.lock)"
+            ) from None
+        self.file_store = Store(session.home.db_file, session.redactor)
+        mode = session.mode.mode
+        # dry-run: the paper account, in a private copy of the database (nothing written)
+        self.store = self.file_store if mode != "dry-run" else self.file_store.in_memory_copy()
+        self.log = AuditLog(session.home.log("guard"), session.redactor)
+        self.guard = self._guard()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.log.close()
+        self.file_store.close()
+        self._lock.close()
+
+    def _guard(self) -> Any:
+        from tradekit.exchange.connect import bitget_exchange, paper_exchange
+        from tradekit.guard.engine import Guard
+        from tradekit.guard.market import atr_at, latest_signal
+        from tradekit.market.store import CandleStore
+
+        session, mode = self.session, self.session.mode.mode
+        exchange = (
+            bitget_exchange(session, self.store)
+            if mode == "live"
+            else paper_exchange(session, self.store)
+        )
+        candles = CandleStore(session.home.data)
+        risk = session.config.risk.stop_loss
+
+        def now_ms() -> int:
+            return int(session.clock.now().timestamp() * 1000)
+
+        return Guard(
+            exchange=exchange,
+            store=self.store,
+            mode="paper" if mode == "dry-run" else mode,
+            settings=session.config.guard,
+            execution=session.config.execution,
+            now_ms=now_ms,
+            emit=self.emit,
+            act=mode != "dry-run",
+            home=session.home.root,
+            atr=lambda symbol, at: atr_at(candles, symbol, risk.atr_timeframe, risk.atr_period, at),
+            reverse=lambda tracked, now: latest_signal(
+                candles, session.config.strategies, tracked, now
+            ),
+        )
+
+    def emit(self, event: dict[str, Any]) -> None:
+        from tradekit import jsonio
+
+        line = jsonio.dumps(event)
+        self.log.append_line(line)  # journal first, then stdout
+        sys.stdout.buffer.write(self.session.redactor.bytes(line) + b"\n")
+        sys.stdout.buffer.flush()
+
+    def once(self) -> ExitStatus:
+        result = self.guard.run_once()
+        return exit_status(result)
+
+
+def exit_status(result: Any) -> ExitStatus:
+    if result.error is not None:
+        return result.error.status
+    if result.stale or result.without_stop:
+        return ExitStatus.EXCHANGE_UNAVAILABLE
+    return ExitStatus.OK
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:

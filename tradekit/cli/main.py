@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "data": "data",
     "emulator": "emulator",
     "init": "init",
+    "kill": "kill",
     "paper": "paper",
     "schema": "schema",
     "status": "status",

@@ -303,7 +303,7 @@ class Emulator:
         return [{
             "symbol": spec.symbol, "lastPr": last, "bidPr": last, "askPr": last,
             "bidSz": "1", "askSz": "1", "high24h": last, "low24h": last, "open24h": last,
-            "change24h": "0", "baseVolume": "0", "quoteVolume": "0", "ts": str(self.clock()),
+            "change24h": "0", "baseVolume": "0", "quoteVolume": "0", "ts": str(self.market_now()),
             "indexPrice": mark, "markPrice": mark,
         }]  # fmt: skip
 

@@ -18,6 +18,7 @@ from tradekit.exchange.base import (
     OrderInfo,
     PositionInfo,
     StopKind,
+    Ticker,
 )
 from tradekit.exchange.engine import Engine
 from tradekit.exchange.errors import (
@@ -42,7 +43,7 @@ from tradekit.exchange.model import (
     Rejection,
     TriggerType,
 )
-from tradekit.exchange.paper import PaperExchange
+from tradekit.exchange.paper import PaperExchange, price_series
 
 T = TypeVar("T")
 _INSUFFICIENT = {"40762", "43012", "40711", "40712", "40754"}
@@ -115,6 +116,17 @@ class PaperAdapter:
     def last_price(self, symbol: str) -> tuple[Decimal, Decimal]:
         prices = self._with(symbol, lambda e, _n: e.state.prices[symbol])
         return prices.last, prices.mark
+
+    def ticker(self, symbol: str) -> Ticker:
+        """The last bar's close as last and mark; as fresh as the stored candles: `now` while
+        the latest stored bar is the one that has just closed, its close time after that."""
+
+        def read(e: Engine, now: int) -> Ticker:
+            prices, synced = e.state.prices[symbol], e.state.synced.get(symbol, 0)
+            step = price_series(self.paper.candles, symbol).step
+            return Ticker(prices.last, prices.mark, now if now - synced < step else synced)
+
+        return self._with(symbol, read)
 
     def balance(self) -> BalanceInfo:
         return self._with(None, lambda e, _n: BalanceInfo(e.equity(), e.available()))
@@ -420,11 +432,20 @@ class BitgetAdapter:
 
     # reads
 
-    def last_price(self, symbol: str) -> tuple[Decimal, Decimal]:
-        ticker = self._read("ticker", lambda: self.exchange.fetch_ticker(self.pair(symbol)))
+    def ticker(self, symbol: str) -> Ticker:
+        raw = self._read("ticker", lambda: self.exchange.fetch_ticker(self.pair(symbol)))
+        last, mark = self._prices(raw)
+        return Ticker(last, mark, int(raw.get("timestamp") or time.time() * 1000))
+
+    @staticmethod
+    def _prices(ticker: dict[str, Any]) -> tuple[Decimal, Decimal]:
         last = Decimal(str(ticker["last"]))
-        mark = _d(ticker.get("info", {}).get("markPrice")) or last
-        return last, mark
+        return last, _d(ticker.get("info", {}).get("markPrice")) or last
+
+    def last_price(self, symbol: str) -> tuple[Decimal, Decimal]:
+        return self._prices(
+            self._read("ticker", lambda: self.exchange.fetch_ticker(self.pair(symbol)))
+        )
 
     def balance(self) -> BalanceInfo:
         usdt = self._read("balance", self.exchange.fetch_balance).get("USDT", {})

@@ -48,6 +48,13 @@ class PositionInfo:
 
 
 @dataclass(frozen=True)
+class Ticker:
+    last: Decimal
+    mark: Decimal
+    ts_ms: int
+
+
+@dataclass(frozen=True)
 class BalanceInfo:
     equity: Decimal
     available: Decimal
@@ -72,6 +79,11 @@ class Exchange(Protocol):
 
     def last_price(self, symbol: str) -> tuple[Decimal, Decimal]:
         """(last, mark)."""
+        ...
+
+    def ticker(self, symbol: str) -> Ticker:
+        """(last, mark) and when they were true: a price older than the guard allows is
+        stale, and no exit is decided on it."""
         ...
 
     def balance(self) -> BalanceInfo: ...

@@ -17,7 +17,13 @@ from typing import Any
 
 from tradekit.exchange.base import Exchange
 from tradekit.exchange.errors import ExchangeError
-from tradekit.execution.bundle import Planned, plan_manage, plan_open, size_protection
+from tradekit.execution.bundle import (
+    Planned,
+    plan_manage,
+    plan_open,
+    size_protection,
+    tp_weights,
+)
 from tradekit.execution.executor import Executor, NotSent, Outcome, order_refs
 from tradekit.execution.ledger import PENDING, Intent, Ledger, identity_key
 from tradekit.execution.locks import IntentLocks
@@ -108,6 +114,25 @@ def skip_reasons(record: TradePlan) -> list[str]:
     if record.risk is None:
         return ["not checked by tk-risk (no risk block): nothing is sent unchecked"]
     return []
+
+
+def _intent_facts(record: TradePlan, settings: ExecutionSettings) -> dict[str, Any]:
+    """What the ledger keeps of a plan besides its orders: the leverage to set, and what
+    tk-guard manages the position by (its stop, take-profits and weights, and the strategy
+    that opened it, for reverse signals)."""
+    plan, risk = record.plan, record.risk
+    assert plan is not None
+    source = plan.source
+    take_profits = (risk.take_profits if risk else None) or plan.take_profits or []
+    return {
+        "leverage": (risk.leverage if risk else None) or 1,
+        "stopLoss": (risk.stop_loss if risk else None) or plan.stop_loss,
+        "takeProfits": take_profits,
+        "tpWeights": tp_weights(len(take_profits), settings),
+        "origin": None
+        if source is None or source.strategy is None
+        else {"strategy": source.strategy, "timeframe": source.timeframe},
+    }
 
 
 class ExecutionService:
@@ -258,7 +283,7 @@ class ExecutionService:
             status=status,
             created_ms=self.now_ms(),
             orders=[o.to_json() for o in orders],
-            result={"leverage": (record.risk.leverage if record.risk else None) or 1},
+            result=_intent_facts(record, self.settings),
         )
 
     @staticmethod

@@ -47,6 +47,8 @@ class Tracked:
     reverse_bar_ms: int | None = None
     sl_missing_since_ms: int | None = None
     adopted: bool = False
+    #: an unknown position the config says to flag only: reported, not managed
+    unmanaged: bool = False
     #: numbers the guard's own orders for this position (their clientOids)
     seq: int = 0
     id: int = 0

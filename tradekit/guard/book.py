@@ -1,0 +1,71 @@
+"""The guard's book: the positions it manages, per mode, in SQLite (guard_positions).
+
+A position is `open` from the run that first sees it on the exchange until the run that
+sees it gone (or closes it); the day boundary has nothing to do with it (seed defect 1).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tradekit import jsonio
+from tradekit.guard.tracked import Tracked
+from tradekit.store import Store
+
+
+class Book:
+    def __init__(self, store: Store, mode: str):
+        self.store = store
+        self.mode = mode
+
+    def open_positions(self) -> list[Tracked]:
+        rows = self.store.db.execute(
+            "SELECT id, state FROM guard_positions WHERE mode=? AND status='open' ORDER BY id",
+            (self.mode,),
+        ).fetchall()
+        out = []
+        for row_id, state in rows:
+            tracked = Tracked.from_json(jsonio.loads(state))
+            tracked.id = int(row_id)
+            out.append(tracked)
+        return out
+
+    def save(self, tracked: Tracked) -> None:
+        state = self.store.to_json(tracked.to_json())
+        with self.store.transaction() as db:
+            if tracked.id:
+                db.execute("UPDATE guard_positions SET state=? WHERE id=?", (state, tracked.id))
+                return
+            cursor = db.execute(
+                "INSERT INTO guard_positions (mode, symbol, side, status, opened_ms, state) "
+                "VALUES (?, ?, ?, 'open', ?, ?)",
+                (self.mode, tracked.symbol, tracked.side, tracked.opened_ms, state),
+            )
+            tracked.id = int(cursor.lastrowid or 0)
+
+    def close(self, tracked: Tracked, reason: str, closed_ms: int) -> None:
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE guard_positions SET status='closed', closed_ms=?, close_reason=?, "
+                "state=? WHERE id=?",
+                (closed_ms, reason, self.store.to_json(tracked.to_json()), tracked.id),
+            )
+
+    def opening_intent(self, symbol: str, side: str, before_ms: int) -> dict[str, Any] | None:
+        """The latest plan tk-exec carried out that opens this position: its stop,
+        take-profits and origin (from the ledger)."""
+        row = self.store.db.execute(
+            "SELECT key, created_ms, result FROM intents WHERE mode=? AND action='open' "
+            "AND symbol=? AND side=? AND status IN ('placed', 'pending') AND created_ms<=? "
+            "ORDER BY created_ms DESC LIMIT 1",
+            (self.mode, symbol, side, before_ms),
+        ).fetchone()
+        if row is None:
+            return None
+        facts = jsonio.loads(row[2]) if row[2] else {}
+        return {"key": row[0], "created_ms": int(row[1]), **facts}
+
+
+def decimal_or_none(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
