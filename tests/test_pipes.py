@@ -114,7 +114,8 @@ def test_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path: Path) -> Non
 
 
 def test_report_reads_the_audit_log_one_stage_at_a_time(home: Path) -> None:
-    sh("cat examples/plans.jsonl | tk-risk | tk-exec --paper")
+    piped = sh("cat examples/plans.jsonl | tk-risk | tk-exec --paper")
+    assert piped.returncode == 0, piped.stderr
     log = home / "logs" / "decisions.jsonl"
     by_exec = sh(f"tk-report --json {log}")
     by_risk = sh(f"tk-report --json --stage risk {log}")

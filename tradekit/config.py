@@ -25,6 +25,8 @@ class LiveConfig(Section):
 class ExchangeConfig(Section):
     #: A Bitget-compatible REST base URL (`tk emulator` prints one); unset means Bitget.
     url: str | None = None
+    #: Its public websocket URL (tk-guard --watch); unset means Bitget's.
+    ws_url: str | None = None
     #: Bitget demo trading (adds the PAPTRADING header; same host).
     demo: bool = False
     rate_limit: bool = True

@@ -15,12 +15,15 @@ HELP = f"""{SUMMARY}
 
 Serves what ccxt asks Bitget for: market data from the candles in HOME/data, and a
 simulated account behind the private endpoints (orders, stop-loss/take-profit, positions,
-fills; the same matching engine as paper mode), with signed requests checked. Faults can be
-armed over HTTP (POST /_emulator/faults). Point tradekit at it with [exchange] url:
+fills; the same matching engine as paper mode), with signed requests checked, and the
+public websocket's ticker channel (on --ws-port) that tk-guard --watch listens to. Faults
+can be armed over HTTP (POST /_emulator/faults). Point tradekit at it with [exchange] url
+and ws_url:
 
 \b
     tk emulator --port 8765 &
     printf '[exchange]\\nurl = "http://127.0.0.1:8765"\\nrate_limit = false\\n' > my.toml
+    printf 'ws_url = "ws://127.0.0.1:8766/v2/ws/public"\\n' >> my.toml
     tk data fetch BTCUSDT 1h --since 2026-01-01 --config my.toml --home elsewhere
 """
 
@@ -37,6 +40,15 @@ def emulator(
     host: Annotated[
         str, typer.Option("--host", help="Address to bind; keep 127.0.0.1 unless you must.")
     ] = "127.0.0.1",
+    ws_port: Annotated[
+        int,
+        typer.Option(
+            "--ws-port",
+            min=-1,
+            max=65535,
+            help="The public websocket (ticker channel) port; -1: the REST port + 1.",
+        ),
+    ] = -1,
 ) -> None:
     def body() -> ExitStatus:
         from tradekit.emulator.server import Emulator
@@ -49,14 +61,20 @@ def emulator(
             return int(clock.now().timestamp() * 1000)
 
         emulated = Emulator(CandleStore(session.home.data), clock=now_ms)
+        from tradekit.emulator.ws import WsServer
+
         server = emulated.serve(host, port).start()
+        rest_port = int(server.url.rsplit(":", 1)[1])
+        ws = WsServer(emulated, host, rest_port + 1 if ws_port < 0 else ws_port).start()
         typer.echo(
-            f"Bitget emulator on {server.url} (market data: {session.home.data}); Ctrl-C stops"
+            f"Bitget emulator on {server.url} and {ws.url} (market data: "
+            f"{session.home.data}); Ctrl-C stops"
         )
         try:
             while True:
                 time.sleep(3600)
         finally:
+            ws.stop()
             server.stop()
 
     guarded(PROG, common.verbosity, body)

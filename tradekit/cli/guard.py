@@ -9,6 +9,7 @@ import typer
 
 from tradekit.cli.base import Session, guarded, new_app, run_app
 from tradekit.cli.options import CommonOptions, common_options
+from tradekit.errors import UsageError
 from tradekit.exitstatus import ExitStatus
 
 PROG = "tk-guard"
@@ -44,13 +45,17 @@ def guard(
         bool,
         typer.Option(
             "--watch",
-            help="Keep running: prices from the websocket ticker (REST fallback), a pass on "
-            "every price and every [guard.watch] reconcile_seconds, /healthz /readyz /metrics "
-            "on [guard.health].",
+            help="Keep running until SIGINT/SIGTERM (exit 130): a full pass every [guard.watch] "
+            "reconcile_seconds, and the exit rules on every price in between (Bitget's "
+            "websocket ticker with --live, REST polling while it is down and in paper mode); "
+            "/healthz /readyz /metrics on [guard.health] (127.0.0.1:8081). A position's hold "
+            "is reported again only when its reason changes. Not with --now.",
         ),
     ] = False,
 ) -> None:
     def body() -> ExitStatus:
+        if watch and common.now is not None:
+            raise UsageError("--watch follows the real clock: it cannot be combined with --now")
         session = Session.open(PROG, common)
         with GuardRun(session) as run:
             if watch:

@@ -206,13 +206,16 @@ class Emulator:
         if named in self.markets:
             symbols.add(named)
         for symbol in sorted(symbols):
-            try:
-                advance_prices(self.engine, self.store, symbol, self.market_now())
-            except UsageError:
-                if symbol not in self.engine.state.prices:
-                    raise ApiError(
-                        400, "40015", f"System is abnormal: no price for {symbol}"
-                    ) from None
+            if not self.advance_symbol(symbol):
+                raise ApiError(400, "40015", f"System is abnormal: no price for {symbol}")
+
+    def advance_symbol(self, symbol: str) -> bool:
+        """Bring one symbol's price up to the market clock; whether it has a price."""
+        try:
+            advance_prices(self.engine, self.store, symbol, self.market_now())
+        except UsageError:
+            return symbol in self.engine.state.prices
+        return True
 
     def arm_fault(self, request: Request) -> dict[str, str]:
         data = body_json(request.body)

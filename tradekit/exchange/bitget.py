@@ -81,6 +81,31 @@ def client(settings: ExchangeSettings, credentials: dict[str, str] | None = None
     return exchange
 
 
+def ws_client(settings: ExchangeSettings, ws_url: str | None) -> Any:
+    """ccxt.pro's Bitget for public streams (no credentials), with REST (its markets) at
+    `settings.url` and the public websocket at `ws_url` when given."""
+    import ccxt.pro
+
+    config: dict[str, Any] = {
+        "enableRateLimit": settings.rate_limit,
+        "timeout": settings.timeout_ms,
+        "options": {"defaultType": "swap", "uta": False, "fetchMarkets": {"types": ["swap"]}},
+    }
+    exchange = ccxt.pro.bitget(config)
+    exchange.has["fetchCurrencies"] = False
+    api = exchange.urls["api"]
+    if settings.url:
+        for key, value in api.items():
+            if isinstance(value, str):
+                api[key] = settings.url.rstrip("/")
+    if settings.demo:
+        exchange.set_sandbox_mode(True)
+    if ws_url:
+        api["ws"] = {**api["ws"], "public": ws_url}
+        api["demo"] = {**api.get("demo", {}), "public": ws_url}
+    return exchange
+
+
 def market_symbol(exchange: Any, symbol: str) -> str:
     """BTCUSDT -> BTC/USDT:USDT (the USDT-margined perpetual)."""
     try:

@@ -47,6 +47,11 @@ class PassResult:
     without_stop: list[str] = field(default_factory=list)
     error: ExchangeError | None = None
     safe_reasons: list[str] = field(default_factory=list)
+    equity: Decimal | None = None
+    #: positions watched by the guard itself (the exchange takes no stop orders)
+    local_guard: list[str] = field(default_factory=list)
+    symbols: list[str] = field(default_factory=list)
+    kill: str = "off"
 
 
 class Guard:
@@ -132,6 +137,7 @@ class Guard:
             positions = [p for p in self.exchange.positions() if p.size > 0]
         except ExchangeError as exc:
             return self._unavailable(result, exc, now)
+        result.equity = balance.equity
         try:
             held = self._reconcile(positions, now, result)
             self._breakers(balance, positions, now, result)
@@ -145,7 +151,34 @@ class Guard:
         except ExchangeError as exc:
             return self._unavailable(result, exc, now)
         result.positions = len(held)
+        result.symbols = sorted({t.symbol for t, _ in held if not t.unmanaged})
+        result.kill = self._kill()
         return result
+
+    def on_price(self, symbol: str, ticker: Ticker) -> str | None:
+        """The fast path of --watch, on every price: the exit rules on what the last pass
+        left in the book, no request unless one fires. Returns the close reason, if any
+        (the caller then runs a full pass). A stop that moves is kept in the book and the
+        guard closes at it from now on; the exchange's copy is moved by the next pass."""
+        now = self.now_ms()
+        if now - ticker.ts_ms > self.settings.watch.max_stale_seconds * 1000:
+            return None  # never an exit on an old price; the pass reports it
+        for tracked in self.book.open_positions():
+            if tracked.symbol != symbol or tracked.unmanaged:
+                continue
+            decision = decide(tracked, ticker.last, now, self.settings)
+            if decision.close is not None and decision.close.fraction == 1:
+                position = PositionInfo(
+                    tracked.symbol, tracked.side, tracked.size, tracked.entry, 1,  # type: ignore[arg-type]
+                    "isolated", None, Decimal(0),
+                )  # fmt: skip
+                prices = {"last": ticker.last, "mark": ticker.mark, "stop": tracked.stop_loss}
+                state, close = decision.state, decision.close
+                self._close(state, position, close, now, PassResult(), prices=prices)
+                return decision.close.reason
+            if decision.state != tracked:  # the best price, a trail armed or moved
+                self.book.save(decision.state)
+        return None
 
     def _unavailable(self, result: PassResult, exc: ExchangeError, now: int) -> PassResult:
         window = self.settings.breakers.api_error_window_seconds * 1000
@@ -523,6 +556,7 @@ class Guard:
             tracked.sl_missing_since_ms = None
             return True
         if not self._plan_orders_supported(tracked.symbol):
+            result.local_guard.append(tracked.symbol)
             self.event(
                 "local_guard", tracked, "the exchange takes no stop orders: the guard closes at "
                 "the stop itself", prices={"stop": desired},

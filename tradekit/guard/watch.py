@@ -1,0 +1,221 @@
+"""tk-guard --watch: the guard as a long-running loop.
+
+Every [guard.watch] reconcile_seconds a full pass (the one-shot run's code: reconcile,
+breakers, kill switch, stop-loss invariant, exits). In between, every price that arrives
+goes through the exit rules at once (Guard.on_price) and a close it decides is sent right
+away, followed by a full pass. Prices come from the websocket ticker; a symbol whose stream
+is down or silent for max_stale_seconds is polled over REST every interval_seconds until
+the stream is back (paper mode and price_feed = "rest" always poll). /healthz, /readyz and
+/metrics are served from what the loop has seen (tradekit.guard.health).
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+from typing import Any
+
+from tradekit.exchange.base import Ticker
+from tradekit.exchange.errors import ExchangeError
+from tradekit.exitstatus import ExitStatus
+from tradekit.guard.engine import Guard, PassResult
+from tradekit.guard.feed import WsTickerFeed, wall_ms
+from tradekit.guard.health import WatchState
+from tradekit.guard.settings import GuardSettings
+
+#: the events whose reason is an exit, counted by /metrics' tk_guard_exits
+EXIT_EVENTS = ("close", "closed_on_exchange")
+
+
+class Watcher:
+    def __init__(
+        self,
+        guard: Guard,
+        settings: GuardSettings,
+        *,
+        prices: queue.Queue[tuple[str, Ticker]],
+        feed: WsTickerFeed | None = None,
+        wall: Callable[[], int] = wall_ms,
+    ):
+        self.guard = guard
+        self.settings = settings
+        self.prices = prices
+        self.feed = feed
+        self.wall = wall
+        self.state = WatchState(started_ms=wall(), feed_mode="ws" if feed else "rest")
+        self.latest: dict[str, Ticker] = {}
+        self.watched: set[str] = set()
+        self.next_pass_ms = 0
+        self.next_poll_ms = 0
+        emit = guard.emit
+        #: (symbol, side) -> the reason of the last hold said for it
+        last_hold: dict[tuple[Any, Any], Any] = {}
+
+        def counting_emit(event: dict[str, Any]) -> None:
+            kind, key = event.get("kind"), (event.get("symbol"), event.get("side"))
+            if kind == "hold":  # every pass holds again: said when the reason changes
+                if last_hold.get(key) == event.get("reason"):
+                    return
+                last_hold[key] = event.get("reason")
+            else:
+                last_hold.pop(key, None)
+            with self.state.lock:
+                if kind in EXIT_EVENTS:
+                    self.state.exits[str(event.get("reason"))] += 1
+                elif kind == "exchange_error":
+                    self.state.api_errors += 1
+            emit(event)
+
+        guard.emit = counting_emit
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def step(self, max_wait_s: float = 0.5) -> None:
+        """One turn: a full pass if due, REST polls if due, then the prices that arrive
+        within the wait (at most max_wait_s)."""
+        if self.wall() >= self.next_pass_ms:
+            self.full_pass()
+        if self.wall() >= self.next_poll_ms:
+            self._poll_rest()
+        now = self.wall()
+        wait_ms = min(self.next_pass_ms, self.next_poll_ms) - now
+        try:
+            first = self.prices.get(timeout=max(0.0, min(max_wait_s, wait_ms / 1000)))
+        except queue.Empty:
+            self._sync_feed_state()
+            return
+        latest = dict([first])
+        while True:  # a burst of prices: only the newest of each symbol matters
+            try:
+                symbol, ticker = self.prices.get_nowait()
+            except queue.Empty:
+                break
+            latest[symbol] = ticker
+        for symbol, ticker in latest.items():
+            self.on_tick(symbol, ticker)
+        self._sync_feed_state()
+
+    def on_tick(self, symbol: str, ticker: Ticker) -> None:
+        with self.state.lock:
+            self.state.price_ms[symbol] = self.wall()
+        self.latest[symbol] = ticker
+        if symbol not in self.watched:
+            return
+        try:
+            reason = self.guard.on_price(symbol, ticker)
+        except ExchangeError as exc:
+            self._failed(f"closing {symbol}: {exc}")
+            self.next_pass_ms = 0  # look at the account again at once
+            return
+        if reason is not None:
+            self.full_pass()  # reconcile what the close changed
+
+    def full_pass(self) -> PassResult:
+        now = self.wall()
+        fresh = {
+            symbol: ticker
+            for symbol, ticker in self.latest.items()
+            if now - self.state.price_ms.get(symbol, 0)
+            <= self.settings.watch.max_stale_seconds * 1000
+        }
+        result = self.guard.run_once(prices=fresh)
+        self.next_pass_ms = self.wall() + int(self.settings.watch.reconcile_seconds * 1000)
+        with self.state.lock:
+            state = self.state
+            state.last_pass_ms = self.wall()
+            state.last_pass_ok = result.error is None
+            state.last_error = None if result.error is None else str(result.error)
+            if result.error is None:
+                state.equity = float(result.equity) if result.equity is not None else None
+                state.open_positions = result.positions
+                state.without_stop = sorted(set(result.without_stop))
+                state.local_guard = sorted(set(result.local_guard))
+                state.kill = result.kill
+                state.symbols = set(result.symbols)
+        if result.error is None and set(result.symbols) != self.watched:
+            self.watched = set(result.symbols)
+            if self.feed is not None:
+                self.feed.watch(self.watched)
+        return result
+
+    def _poll_rest(self) -> None:
+        """Prices over REST for the symbols the stream does not bring."""
+        self.next_poll_ms = self.wall() + int(self.settings.watch.interval_seconds * 1000)
+        stale_after = self.settings.watch.max_stale_seconds * 1000
+        for symbol in sorted(self.watched):
+            if self.feed is not None and self.feed.is_up(symbol):
+                seen = self.state.price_ms.get(symbol, 0)
+                if self.wall() - seen <= stale_after:
+                    continue  # the stream is live
+            try:
+                ticker = self.guard.exchange.ticker(symbol)
+            except ExchangeError as exc:
+                self._failed(f"polling {symbol}: {exc}")
+                continue
+            self.on_tick(symbol, ticker)
+
+    def _failed(self, why: str) -> None:
+        with self.state.lock:
+            self.state.api_errors += 1
+            self.state.last_error = why
+        self.guard.event("exchange_error", reason=why, action="none: nothing is decided on it")
+
+    def _sync_feed_state(self) -> None:
+        if self.feed is None:
+            return
+        stats = self.feed.snapshot()
+        with self.state.lock:
+            self.state.ws_messages = stats.messages
+            self.state.ws_errors = stats.parse_errors
+            self.state.feed_degraded = any(
+                not stats.up.get(symbol, False) for symbol in self.watched
+            )
+
+
+def watch_forever(run: Any) -> ExitStatus:
+    """Run the watch loop of a GuardRun until SIGINT or SIGTERM."""
+    from tradekit.errors import ConfigError
+    from tradekit.guard.health import HealthServer
+
+    session = run.session
+    settings: GuardSettings = session.config.guard
+    prices: queue.Queue[tuple[str, Ticker]] = queue.Queue()
+    feed = None
+    if settings.watch.price_feed == "ws" and session.mode.mode == "live":
+        feed = WsTickerFeed(
+            lambda: _ws_client(session), prices, reconnect_seconds=settings.watch.reconnect_seconds
+        )
+    watcher = Watcher(run.guard, settings, prices=prices, feed=feed)
+    server = None
+    if settings.health.enabled:
+        try:
+            server = HealthServer(watcher.state, settings, wall_ms).start()
+        except OSError as exc:
+            health = settings.health
+            raise ConfigError(
+                f"[guard.health] cannot listen on {health.host}:{health.port}: {exc.strerror}"
+            ) from None
+    run.guard.event(
+        "watch_started", reason="tk-guard --watch",
+        price_feed=watcher.state.feed_mode, health=server.url if server else None,
+    )  # fmt: skip
+    if feed is not None:
+        feed.start()
+    try:
+        while True:
+            watcher.step()
+    finally:
+        if feed is not None:
+            feed.stop()
+        if server is not None:
+            server.stop()
+
+
+def _ws_client(session: Any) -> Any:
+    from tradekit.exchange.bitget import ExchangeSettings, ws_client
+
+    config = session.config.exchange
+    return ws_client(
+        ExchangeSettings(config.url, config.demo, config.rate_limit, config.timeout_ms),
+        config.ws_url,
+    )
