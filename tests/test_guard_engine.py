@@ -355,3 +355,91 @@ def test_an_unreachable_exchange_closes_nothing_and_counts_an_error(venue: Venue
         venue.store.get_flag("api_errors:live")
         and len(venue.store.get_flag("api_errors:live")) == 1
     )
+
+
+def test_margin_in_use_above_the_limit_puts_the_system_in_safe_mode(venue: Venue) -> None:
+    venue.open()  # 0.01 BTC at about 66,356 with 5x leverage: about 133 USDT of margin
+    venue.run(breakers={"max_margin_used": D("0.05")})
+    [safe] = [e for e in venue.events if e["kind"] == "safe_mode"]
+    assert safe["reason"].startswith("margin in use 13.") and "(max 5.00 %)" in safe["reason"]
+    assert venue.store.get_flag(FLAG) == "safe"
+
+
+def test_a_burst_of_exchange_errors_puts_the_system_in_safe_mode(venue: Venue) -> None:
+    if venue.emulator is None:
+        pytest.skip("faults are the emulator's")
+    venue.open()
+    burst = {"breakers": {"api_error_burst": 3, "api_error_window_seconds": 60}}
+    venue.emulator.faults.arm(Fault("http", status=502, msg="bad gateway", text=True, times=999))
+    for _ in range(3):
+        assert venue.run(**burst).error is not None
+        venue.clock.advance(seconds=10)
+    venue.emulator.faults.clear()
+    venue.run(**burst)
+    [safe] = [e for e in venue.events if e["kind"] == "safe_mode"]
+    assert safe["reason"] == "3 exchange errors within 60 s (max 2)"
+    assert venue.exchange.positions("BTCUSDT")  # safe mode blocks entries, closes nothing
+    venue.store.delete_flag(FLAG)
+    venue.clock.advance(seconds=60)  # the burst has left the window
+    venue.run(**burst)
+    assert not [e for e in venue.events if e["kind"] == "safe_mode"]
+
+
+def test_a_liquidation_price_too_close_reduces_the_position(venue: Venue) -> None:
+    venue.open()
+    [position] = venue.exchange.positions("BTCUSDT")
+    assert position.liquidation_price is not None
+    distance = abs(position.liquidation_price - D("66336.1")) / D("66336.1")
+    settings = {"liquidation": {"max_distance": distance + D("0.01"), "reduce_pct": 50}}
+    venue.run(**settings)
+    [reduce] = [e for e in venue.events if e["kind"] == "reduce"]
+    assert reduce["reason"] == "liquidation too close"
+    assert D(reduce["details"]["size"]) == D("0.005")
+    [after] = venue.exchange.positions("BTCUSDT")
+    assert after.size == D("0.005")
+    venue.clock.advance(minutes=1)
+    venue.run()  # the default distance (1 %): nothing more to do, the stop resized
+    assert ("resized", "partly closed") in venue.kinds()
+    assert sum(s.size for s in venue.stops("sl")) >= D("0.005")
+
+
+def test_without_plan_orders_the_guard_closes_at_the_stop_itself(venue: Venue) -> None:
+    if venue.emulator is None:
+        pytest.skip("the paper exchange always takes stop orders")
+    venue.open()
+    for order in venue.exchange.stops("BTCUSDT"):
+        venue.exchange.cancel("BTCUSDT", order_id=order.id, stop=True)
+    plan_orders = "/api/v2/mix/order/orders-plan-pending"
+    venue.emulator.faults.arm(Fault("code", path=plan_orders, code="40404", times=10_000))
+    result = venue.run()
+    assert result.local_guard == ["BTCUSDT"] and result.error is None
+    assert [k for k, _ in venue.kinds()] == ["tracking", "local_guard", "hold"]
+    venue.clock.advance(minutes=1)
+    venue.set_price("64990")  # through the plan's stop at 65000
+    venue.run()
+    assert venue.kinds() == [("close", "stop_loss")]
+    assert venue.exchange.positions("BTCUSDT") == []
+
+
+def test_an_unreadable_position_record_is_set_aside_and_the_position_protected(
+    venue: Venue,
+) -> None:
+    venue.open()
+    venue.run()
+    venue.store.db.execute("UPDATE guard_positions SET state='{\"symbol\": 1' WHERE id=1")
+    venue.clock.advance(hours=5)  # a timeout would fire: not on a rebuilt record
+    venue.set_price("66000")
+    settings = {"timeout": {"max_hold_minutes": 60, "tighten_pct": 0}}
+    result = venue.run(**settings)
+    assert result.corrupt == [("BTCUSDT", "long")]
+    assert [k for k, _ in venue.kinds()] == ["corrupt_record", "tracking", "hold"]
+    assert venue.events[0]["reason"].startswith(
+        "the guard's record of a position is unreadable: JsonError"
+    )
+    assert venue.events[-1]["reason"] == "record_rebuilt: exits resume next run"
+    assert venue.exchange.positions("BTCUSDT")
+    status = venue.store.db.execute("SELECT id, status FROM guard_positions ORDER BY id")
+    assert status.fetchall() == [(1, "corrupt"), (2, "open")]
+    venue.clock.advance(minutes=1)
+    again = venue.run(**settings)  # the next run acts again (opened_ms came from the plan)
+    assert again.corrupt == [] and venue.kinds()[0] == ("close", "timeout")

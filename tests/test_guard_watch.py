@@ -279,7 +279,7 @@ def test_readyz_is_503_until_a_pass_succeeded_then_200(health: tuple[WatchState,
     assert status == 200
     checks = (
         "account", "positions", "price", "sl_covered", "ws_mode_or_rest",
-        "ws_parse_error_ratio", "local_guard_ws_required",
+        "ws_parse_error_ratio", "local_guard_ws_required", "position_records",
     )  # fmt: skip
     expected = {
         "ready": True, "checks": dict.fromkeys(checks, True), "safeMode": False,
@@ -302,6 +302,7 @@ def test_readyz_is_503_until_a_pass_succeeded_then_200(health: tuple[WatchState,
         ({"feed_mode": "ws", "feed_degraded": True}, ["ws_mode_or_rest"], None),
         ({"local_guard": ["BTCUSDT"]}, ["local_guard_ws_required"], None),
         ({"last_pass_ms": 1}, ["account", "positions"], None),
+        ({"corrupt": ["BTCUSDT long"]}, ["position_records"], None),
         (
             {"last_pass_ok": False, "last_error": "503"},
             ["account", "positions"],

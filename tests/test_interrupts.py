@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 
 import pytest
@@ -14,7 +13,7 @@ def test_sigint_waits_for_the_end_of_the_block() -> None:
     steps = []
     with pytest.raises(KeyboardInterrupt):
         with deferred_interrupts():
-            os.kill(os.getpid(), signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)  # synchronous: no other thread can take it
             steps.append("acted")
             steps.append("journaled")
         steps.append("after")  # never reached: the interrupt is delivered at the block's end

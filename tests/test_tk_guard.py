@@ -9,6 +9,8 @@ import os
 import signal
 import sqlite3
 import subprocess
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -110,6 +112,18 @@ def test_an_unreachable_exchange_exits_69_closes_nothing_then_recovers(
         assert secret not in down.stdout + down.stderr + up.stdout + up.stderr
 
 
+def ready_within(url: str, seconds: float) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 503, exc
+            assert time.monotonic() < deadline, json.loads(exc.read())
+            time.sleep(0.05)
+
+
 def test_watch_serves_health_until_sigterm(home: Path) -> None:
     with_candles(home)
     (home / "config.toml").write_text("[guard.health]\nport = 0\n")
@@ -128,8 +142,7 @@ def test_watch_serves_health_until_sigterm(home: Path) -> None:
         assert (held["kind"], held["reason"]) == ("hold", "no open positions")
         with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
             assert response.status == 200
-        with urllib.request.urlopen(url + "/readyz", timeout=5) as response:
-            body = json.loads(response.read())
+        body = ready_within(url + "/readyz", seconds=10)  # once the pass is recorded
         assert body["ready"] is True and body["priceFeedMode"] == "rest"
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=20)

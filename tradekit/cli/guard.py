@@ -29,9 +29,10 @@ credentials); dry-run, the default, shows what it would do to the paper account 
 changes nothing. With --watch it keeps running (see --help of the option).
 
 Every action and every decision not to act is one JSON line (a guard_event) on stdout and
-in HOME/logs/guard.jsonl. Exit status: 0; 69 when the exchange could not be read, a price
-was stale or a position is left without a stop-loss (nothing was closed on bad data); 75
-when another tk-guard is running.
+in HOME/logs/guard.jsonl. Exit status: 0; 65 when the guard's record of a position could
+not be read (set aside; the position is protected and tracked again from its plan); 69
+when the exchange could not be read, a price was stale or a position is left without a
+stop-loss (nothing was closed on bad data); 75 when another tk-guard is running.
 """
 
 app = new_app(HELP)
@@ -152,6 +153,8 @@ class GuardRun:
 def exit_status(result: Any) -> ExitStatus:
     if result.error is not None:
         return result.error.status
+    if result.corrupt:
+        return ExitStatus.BAD_INPUT
     if result.stale or result.without_stop:
         return ExitStatus.EXCHANGE_UNAVAILABLE
     return ExitStatus.OK

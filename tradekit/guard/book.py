@@ -6,6 +6,7 @@ sees it gone (or closes it); the day boundary has nothing to do with it (seed de
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -14,22 +15,55 @@ from tradekit.guard.tracked import Tracked
 from tradekit.store import Store
 
 
+@dataclass(frozen=True)
+class CorruptRecord:
+    id: int
+    symbol: str
+    side: str
+    error: str
+
+
+def _why(exc: Exception) -> str:
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class Book:
     def __init__(self, store: Store, mode: str):
         self.store = store
         self.mode = mode
 
     def open_positions(self) -> list[Tracked]:
+        return self.read_open()[0]
+
+    def read_open(self) -> tuple[list[Tracked], list[CorruptRecord]]:
+        """The open positions, and the rows among them that cannot be read."""
         rows = self.store.db.execute(
-            "SELECT id, state FROM guard_positions WHERE mode=? AND status='open' ORDER BY id",
+            "SELECT id, symbol, side, state FROM guard_positions WHERE mode=? "
+            "AND status='open' ORDER BY id",
             (self.mode,),
         ).fetchall()
-        out = []
-        for row_id, state in rows:
-            tracked = Tracked.from_json(jsonio.loads(state))
+        readable, corrupt = [], []
+        for row_id, symbol, side, state in rows:
+            try:
+                tracked = Tracked.from_json(jsonio.loads(state))
+                if (tracked.symbol, tracked.side) != (symbol, side):
+                    raise ValueError(f"it says {tracked.symbol} {tracked.side}")
+            except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
+                corrupt.append(CorruptRecord(int(row_id), symbol, side, _why(exc)))
+                continue
             tracked.id = int(row_id)
-            out.append(tracked)
-        return out
+            readable.append(tracked)
+        return readable, corrupt
+
+    def quarantine(self, row_id: int, now_ms: int) -> None:
+        """Set an unreadable row aside (kept as it is, for a look by hand)."""
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE guard_positions SET status='corrupt', closed_ms=?, "
+                "close_reason='unreadable record' WHERE id=?",
+                (now_ms, row_id),
+            )
 
     def save(self, tracked: Tracked) -> None:
         state = self.store.to_json(tracked.to_json())

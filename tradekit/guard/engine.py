@@ -52,6 +52,8 @@ class PassResult:
     local_guard: list[str] = field(default_factory=list)
     symbols: list[str] = field(default_factory=list)
     kill: str = "off"
+    #: (symbol, side) of positions whose guard record could not be read
+    corrupt: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Guard:
@@ -145,7 +147,11 @@ class Guard:
                 self._panic(held, now, result)
                 return result
             for tracked, position in held:
-                self._manage(tracked, position, (prices or {}).get(tracked.symbol), now, result)
+                ticker = (prices or {}).get(tracked.symbol)
+                if (tracked.symbol, tracked.side) in result.corrupt:
+                    self._rebuilt(tracked, position, now, result)
+                    continue
+                self._manage(tracked, position, ticker, now, result)
             if not held:
                 self.event("hold", reason="no open positions", equity=str(balance.equity))
         except ExchangeError as exc:
@@ -192,7 +198,17 @@ class Guard:
     def _reconcile(
         self, positions: list[PositionInfo], now: int, result: PassResult
     ) -> list[tuple[Tracked, PositionInfo]]:
-        book = {(t.symbol, t.side): t for t in self.book.open_positions()}
+        readable, corrupt = self.book.read_open()
+        for row in corrupt:
+            self.book.quarantine(row.id, now)  # dry-run: in its private copy
+            result.corrupt.append((row.symbol, row.side))
+            self.event(
+                "corrupt_record", reason=f"the guard's record of a position is unreadable: "
+                f"{row.error}", symbol_side=f"{row.symbol} {row.side}", row=row.id,
+                action="set aside (status 'corrupt'); the position is tracked again from its "
+                "plan and no exit is decided on it this run",
+            )  # fmt: skip
+        book = {(t.symbol, t.side): t for t in readable}
         exchange = {(p.symbol, p.side): p for p in positions}
         for key, tracked in book.items():
             if key not in exchange:
@@ -350,7 +366,7 @@ class Guard:
         """Cancel every order and close every position, then stay in safe mode."""
         symbols = sorted({t.symbol for t, _ in held})
         for symbol in symbols:
-            orders = self.exchange.open_orders(symbol) + self.exchange.stops(symbol)
+            orders = self.exchange.open_orders(symbol) + self._resting_stops(symbol)
             for order in orders:
                 if self.act:
                     with suppress(Rejected):
@@ -382,7 +398,7 @@ class Guard:
             self.event("hold", tracked, "unknown position: flagged, not managed")
             return
         ticker = ticker or self.exchange.ticker(tracked.symbol)
-        stops = [s for s in self.exchange.stops(tracked.symbol) if self._covers_side(s, tracked)]
+        stops = [s for s in self._resting_stops(tracked.symbol) if self._covers_side(s, tracked)]
         tracked = self._with_atr(tracked)
         prices = {"last": ticker.last, "mark": ticker.mark, "entry": tracked.entry}
         age_s = (now - ticker.ts_ms) / 1000
@@ -403,6 +419,9 @@ class Guard:
             and tracked.reverse_count >= self.settings.reverse.confirmations,
         )
         tracked = decision.state
+        if decision.move_stop is not None and tracked.stop_loss is not None:
+            market = self.exchange.market(tracked.symbol)  # the stop as the exchange keeps it
+            tracked.stop_loss = market.price(tracked.stop_loss)
         prices["stop"] = tracked.stop_loss
         if decision.close is not None:
             if decision.close.fraction < 1:
@@ -418,6 +437,16 @@ class Guard:
         self._repair_take_profits(tracked, position, stops)
         self.event("hold", tracked, decision.hold, prices=prices, **decision.notes)
         self.book.save(tracked)
+
+    def _rebuilt(
+        self, tracked: Tracked, position: PositionInfo, now: int, result: PassResult
+    ) -> None:
+        """A position whose record was unreadable: protected (its stop-loss checked), not
+        traded on this run; what it remembered (best price, trail) starts again."""
+        stops = [s for s in self._resting_stops(tracked.symbol) if self._covers_side(s, tracked)]
+        if self._ensure_stop(tracked, position, stops, now, result):
+            self.event("hold", tracked, "record_rebuilt: exits resume next run")
+            self.book.save(tracked)
 
     @staticmethod
     def _covers_side(stop: OrderInfo, tracked: Tracked) -> bool:
@@ -494,7 +523,7 @@ class Guard:
         )  # fmt: skip
 
     def _cancel_stops(self, tracked: Tracked) -> None:
-        for stop in self.exchange.stops(tracked.symbol):
+        for stop in self._resting_stops(tracked.symbol):
             if self._covers_side(stop, tracked):
                 with suppress(Rejected):
                     self.exchange.cancel(tracked.symbol, order_id=stop.id, stop=True)
@@ -607,6 +636,13 @@ class Guard:
         self.book.save(tracked)
         return True
 
+    def _resting_stops(self, symbol: str) -> list[OrderInfo]:
+        """The stop and take-profit orders resting for `symbol` (none where the exchange
+        takes no plan orders: the local guard stands in for them)."""
+        if not self._plan_orders_supported(symbol):
+            return []
+        return self.exchange.stops(symbol)
+
     def _plan_orders_supported(self, symbol: str) -> bool:
         """Whether the exchange takes stop (plan) orders; asked again after the TTL."""
         key = CAPABILITY_KEY.format(mode=self.mode)
@@ -657,6 +693,8 @@ class Guard:
         remaining = [i for i in range(len(tracked.take_profits)) if i not in tracked.tps_done]
         if not remaining or any(s.kind == "tp" for s in stops) or tracked.adopted:
             return
+        if not self._plan_orders_supported(tracked.symbol):
+            return  # the guard takes them itself, at the price (fixed exits)
         weights = tracked.tp_weights or [Decimal(1)] * len(tracked.take_profits)
         total = sum((weights[i] for i in remaining), Decimal(0))
         market = self.exchange.market(tracked.symbol)

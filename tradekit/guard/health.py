@@ -34,6 +34,8 @@ class WatchState:
     open_positions: int = 0
     without_stop: list[str] = field(default_factory=list)
     local_guard: list[str] = field(default_factory=list)
+    #: positions whose guard record was unreadable on the last pass
+    corrupt: list[str] = field(default_factory=list)
     kill: str = "off"
     api_errors: int = 0
     feed_mode: str = "rest"
@@ -73,10 +75,13 @@ def readiness(
             "ws_mode_or_rest": ws_healthy or state.feed_mode == "rest",
             "ws_parse_error_ratio": not (state.feed_mode == "ws" and ratio > MAX_WS_ERROR_RATIO),
             "local_guard_ws_required": not (state.local_guard and not ws_healthy),
+            "position_records": not state.corrupt,
         }
         reasons = [f"check_failed:{name}" for name, ok in checks.items() if not ok]
         if stale:
             reasons.append("stale_prices:" + ",".join(stale))
+        if state.corrupt:
+            reasons.append("unreadable_position_records:" + ",".join(state.corrupt))
         if state.without_stop:
             reasons.append("positions_without_stop:" + ",".join(state.without_stop))
         if not fresh_pass and state.last_error:

@@ -130,6 +130,7 @@ class Watcher:
                 state.open_positions = result.positions
                 state.without_stop = sorted(set(result.without_stop))
                 state.local_guard = sorted(set(result.local_guard))
+                state.corrupt = sorted(f"{symbol} {side}" for symbol, side in result.corrupt)
                 state.kill = result.kill
                 state.symbols = set(result.symbols)
         if result.error is None and set(result.symbols) != self.watched:
