@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/exchange.py
 	$(BIN)/python bench/risk.py
 	$(BIN)/python bench/exec.py
+	$(BIN)/python bench/guard.py
 
 schemas: $(STAMP)
 	$(BIN)/tk schema --write schemas

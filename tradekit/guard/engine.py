@@ -401,6 +401,7 @@ class Guard:
         stops = [s for s in self._resting_stops(tracked.symbol) if self._covers_side(s, tracked)]
         tracked = self._with_atr(tracked)
         prices = {"last": ticker.last, "mark": ticker.mark, "entry": tracked.entry}
+        prices["stop"] = tracked.stop_loss
         age_s = (now - ticker.ts_ms) / 1000
         if age_s > self.settings.watch.max_stale_seconds:
             result.stale.append(tracked.symbol)
