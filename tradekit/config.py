@@ -13,6 +13,7 @@ from pydantic import Field, ValidationError
 from tradekit.errors import ConfigError
 from tradekit.execution.settings import ExecutionSettings
 from tradekit.guard.settings import GuardSettings
+from tradekit.news.settings import NewsSettings
 from tradekit.records.base import Num
 from tradekit.risk.settings import RiskSettings
 from tradekit.section import Section
@@ -46,6 +47,7 @@ class Config(Section):
     risk: RiskSettings = RiskSettings()
     execution: ExecutionSettings = ExecutionSettings()
     guard: GuardSettings = GuardSettings()
+    news: NewsSettings = NewsSettings()
     #: [strategies.NAME] tables; each strategy validates its own (typed) parameters.
     strategies: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

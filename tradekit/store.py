@@ -105,6 +105,27 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX guard_positions_open ON guard_positions (mode, symbol, side)
         WHERE status = 'open';
     """,
+    # v6: the news cache (tk news fetch writes it, tk-news-gate reads it): the items with
+    # when each was consumed (the "once" policy), and each source's last fetch.
+    """
+    CREATE TABLE news_items (
+        id TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        title TEXT NOT NULL,
+        url TEXT,
+        published_ms INTEGER NOT NULL,
+        fetched_ms INTEGER NOT NULL,
+        consumed_ms INTEGER
+    );
+    CREATE INDEX news_items_time ON news_items (published_ms);
+    CREATE TABLE news_sources (
+        name TEXT PRIMARY KEY,
+        last_attempt_ms INTEGER NOT NULL,
+        last_ok_ms INTEGER,
+        last_error TEXT,
+        items INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: How long to wait for another process's write transaction before giving up (exit 75).

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "emulator": "emulator",
     "init": "init",
     "kill": "kill",
+    "news": "news",
     "paper": "paper",
     "schema": "schema",
     "status": "status",

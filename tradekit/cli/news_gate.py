@@ -1,17 +1,35 @@
 """tk-news-gate: veto plans on fresh news and calendar events (the `decision` block)."""
 
-from tradekit.cli.base import new_app, run_app, run_stream_stage
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from tradekit.cli.base import Session, new_app, run_app, run_stream_stage
 from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
 from tradekit.records import TradePlan
-from tradekit.runner import Stage, passthrough
-from tradekit.stream import OnError
+from tradekit.runner import Stage
+from tradekit.stream import Extended, OnError, Parsed
 
 PROG = "tk-news-gate"
 SUMMARY = "Veto plans on fresh news and economic-calendar events (adds the `decision` block)."
 HELP = f"""{SUMMARY}
 
-The news sources and rules are not built yet. Until they are, tk-news-gate validates
-each TradePlan v1 line and passes it through unchanged: it blocks nothing.
+Reads the news cache (`tk news fetch` fills it from the [news] sources) and the calendar
+file of [news.calendar]; never waits on the network. For each plan that opens a position:
+bearish news about its symbol blocks a long, bullish news blocks a short, and a scheduled
+event (FOMC, CPI, ...) blocks new entries inside its window. The `decision` block says
+blockedByNews, newsReason ("HH:MM title" per item), newsItems (every item about the
+symbol, with its score, tags and direction), calendarEvents, and newsStatus: "ok", or
+"fail-open: why" / "fail-closed: why" when a source's cache is older than
+max_cache_age_minutes (fail-closed blocks new entries). A plan an earlier stage already
+blocked stays blocked. `plan: null` lines and closes pass through untouched; one line out
+per line in. With no sources and no calendar configured (or [news] enabled = false) every
+line passes through unchanged.
+
+With [news] consume = "once", an item that blocked a plan is used up, but only by a real
+cycle: not by a dry-run record (dryRun: true) nor by tk-news-gate run in dry-run mode.
 
 Every record written is also appended to HOME/logs/decisions.jsonl.
 """
@@ -22,9 +40,103 @@ app = new_app(HELP)
 @app.command(help=HELP)
 @common_options
 @stream_options(OnError.SKIP)
-def news_gate(common: CommonOptions, stream: StreamOptions) -> None:
-    stage = Stage("news-gate", TradePlan, passthrough, audit_trail="decisions")
-    run_stream_stage(PROG, common, stream, stage)
+def news_gate(
+    common: CommonOptions,
+    stream: StreamOptions,
+    fetch: Annotated[
+        bool,
+        typer.Option(
+            "--fetch",
+            help="Fetch every source into the cache first (as `tk news fetch`; puts the "
+            "network on the gate's path: prefer cron).",
+        ),
+    ] = False,
+) -> None:
+    gate = GateRun(fetch=fetch)
+    stage = Stage("news-gate", TradePlan, gate.process, audit_trail="decisions")
+    run_stream_stage(PROG, common, stream, stage, start=gate.start)
+
+
+class GateRun:
+    def __init__(self, *, fetch: bool = False) -> None:
+        self.fetch = fetch
+        self.enabled = False
+        self.gate: Any = None
+        self.cache: Any = None
+        self.consume_allowed = False
+        self.now_ms = 0
+
+    def start(self, session: Session, store: Any) -> None:
+        from pathlib import Path
+
+        from tradekit.news.cache import NewsCache
+        from tradekit.news.calendar import read_calendar
+        from tradekit.news.gate import NewsGate
+
+        settings = session.config.news
+        self.enabled = settings.enabled and bool(settings.sources or settings.calendar.file)
+        if not self.enabled:
+            if settings.enabled:
+                session.reporter.detail(
+                    "no [news] sources and no calendar configured: nothing is gated"
+                )
+            return
+        events = []
+        if settings.calendar.file:
+            path = Path(settings.calendar.file).expanduser()
+            if not path.is_absolute():
+                path = session.home.root / path
+            calendar = read_calendar(path)
+            for problem in calendar.problems:
+                session.reporter.warning(f"calendar: {problem}")
+            events = calendar.events
+        self.now_ms = int(session.clock.now().timestamp() * 1000)
+        self.cache = NewsCache(store)
+        if self.fetch:
+            self._fetch(session, settings)
+        self.gate = NewsGate(settings, self.cache, self.now_ms, events=events)
+        self.consume_allowed = session.mode.mode != "dry-run"
+        if self.gate.failure is not None:
+            session.reporter.warning(f"news {self.gate.status}")
+
+    def _fetch(self, session: Session, settings: Any) -> None:
+        import os
+
+        from tradekit.news.fetching import fetch_all
+
+        reports = fetch_all(settings, self.cache, self.now_ms, os.environ, home=session.home.root)
+        for report in reports:
+            if report.error:
+                session.reporter.warning(f"news source {report.name}: {report.error}")
+            for problem in report.problems:
+                session.reporter.warning(f"news source {report.name}: {problem}")
+
+    def process(self, parsed: Parsed[TradePlan]) -> Extended:
+        record, plan = parsed.record, parsed.record.plan
+        if not self.enabled or plan is None or plan.effective_action != "open":
+            return Extended(parsed, {})
+        if not plan.symbol or plan.side is None:
+            return Extended(parsed, {})  # tk-risk blocks it, naming the field
+        consume = self.consume_allowed and not record.dry_run
+        verdict = self.gate.judge(plan.symbol, plan.side, consume=consume)
+        if verdict.consumed:
+            self.cache.consume(verdict.consumed, self.now_ms)
+        upstream = record.decision
+        reasons = verdict.reasons
+        blocked = verdict.blocked
+        if upstream is not None and upstream.blocked_by_news:
+            blocked = True  # never unblocked downstream
+            reasons = [*upstream.news_reason, *reasons]
+        earlier = parsed.raw.get("decision") if isinstance(parsed.raw, dict) else None
+        decision = {
+            **(earlier if isinstance(earlier, dict) else {}),  # fields of others are kept
+            "blockedByNews": blocked,
+            "newsReason": reasons,
+            "newsItems": verdict.items,
+            "calendarEvents": verdict.events,
+            "newsStatus": verdict.status,
+        }
+        return Extended(parsed, {"decision": decision})
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:

@@ -69,11 +69,39 @@ class Plan(Record):
         return self.action or "open"
 
 
+class NewsMatch(Record):
+    """A news item that concerns the plan's symbol (tk-news-gate)."""
+
+    title: str
+    url: str | None = None
+    time: datetime
+    source: str
+    score: int
+    tags: list[str] = Field(default_factory=list)
+    direction: Literal["bullish", "bearish", "neutral"]
+    blocks: bool = False
+
+
+class CalendarMatch(Record):
+    """A scheduled event whose blocking window holds the plan's time (tk-news-gate)."""
+
+    time: datetime
+    event: str
+    importance: Literal["high", "medium", "low"]
+    country: str | None = None
+
+
 class Decision(Record):
     """tk-news-gate's block (the seed's `decision`)."""
 
     blocked_by_news: bool = False
     news_reason: list[str] = Field(default_factory=list, description='"HH:MM title" items')
+    news_items: list[NewsMatch] | None = None
+    calendar_events: list[CalendarMatch] | None = None
+    news_status: str | None = Field(
+        None,
+        description='"ok", "no sources configured", or "fail-open: why" / "fail-closed: why"',
+    )
 
 
 class RiskBlock(Record):

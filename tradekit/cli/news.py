@@ -1,0 +1,148 @@
+"""tk news: fill the news cache tk-news-gate reads (for cron), and show what is in it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from tradekit.cli.base import Session, guarded, new_app, run_app
+from tradekit.cli.options import CommonOptions, common_options
+from tradekit.exitstatus import ExitStatus
+
+PROG = "tk news"
+SUMMARY = "Fetch the news sources of [news] into the cache tk-news-gate reads; list it."
+HELP = f"""{SUMMARY}
+
+Run `tk news fetch` from cron (every few minutes) so the gate itself never waits on the
+network:
+
+\b
+    */5 * * * *  cd ~/trading && .venv/bin/tk news fetch -q
+
+Each source's outcome is recorded; a source whose last good fetch is older than
+[news] max_cache_age_minutes makes tk-news-gate apply the failure policy.
+"""
+
+app = new_app(HELP)
+
+
+@app.command(
+    "fetch",
+    help="Fetch every enabled source (or --source NAME) into the cache. One JSON line per "
+    "source on stdout: {source, ok, items, new, error, problems}. Exit status 0; 69 when "
+    "every source failed; 65 when some failed or had unreadable items (the rest are kept).",
+)
+@common_options
+def fetch(
+    common: CommonOptions,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", metavar="NAME", help="Only this source.")
+    ] = None,
+) -> None:
+    def body() -> ExitStatus:
+        from tradekit import jsonio
+        from tradekit.audit import AuditLog
+        from tradekit.errors import UsageError
+        from tradekit.news.cache import NewsCache
+        from tradekit.news.fetching import fetch_all
+        from tradekit.store import Store
+
+        session = Session.open(PROG, common)
+        settings = session.config.news
+        names = {s.name for s in settings.sources}
+        unknown = sorted(set(source or []) - names)
+        if unknown:
+            raise UsageError(
+                f"--source {', '.join(unknown)}: not in [news] sources "
+                f"({', '.join(sorted(names)) or 'none configured'})"
+            )
+        if not settings.sources:
+            session.reporter.warning("no [[news.sources]] in the config: nothing to fetch")
+            return ExitStatus.OK
+        now_ms = int(session.clock.now().timestamp() * 1000)
+        with (
+            Store(session.home.db_file, session.redactor) as store,
+            AuditLog(session.home.log("news"), session.redactor) as log,
+        ):
+            reports = fetch_all(
+                settings, NewsCache(store), now_ms, os.environ,
+                only=set(source or []) or None, home=session.home.root,
+            )  # fmt: skip
+            for report in reports:
+                line = jsonio.dumps({"ts": session.clock.now(), **report.to_json()})
+                log.append_line(line)
+                sys.stdout.buffer.write(session.redactor.bytes(line) + b"\n")
+                if report.error:
+                    session.reporter.warning(f"{report.name}: {report.error}")
+                for problem in report.problems:
+                    session.reporter.warning(f"{report.name}: {problem}")
+            sys.stdout.flush()
+        if reports and not any(r.ok for r in reports):
+            return ExitStatus.EXCHANGE_UNAVAILABLE
+        if any(not r.ok or r.problems for r in reports):
+            return ExitStatus.BAD_INPUT
+        return ExitStatus.OK
+
+    guarded(PROG, common.verbosity, body)
+
+
+@app.command(
+    "ls",
+    help="The cached items of the last --hours (default: [news] recency_minutes), newest "
+    "first, with the symbols they concern, their tags, score and direction; --json for "
+    "JSON lines.",
+)
+@common_options
+def ls(
+    common: CommonOptions,
+    hours: Annotated[float | None, typer.Option("--hours", min=0.01, help="How far back.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+) -> None:
+    def body() -> ExitStatus:
+        from datetime import UTC, datetime
+
+        from tradekit import jsonio
+        from tradekit.news.cache import NewsCache
+        from tradekit.news.rules import Rules
+        from tradekit.store import Store
+
+        session = Session.open(PROG, common)
+        settings = session.config.news
+        now_ms = int(session.clock.now().timestamp() * 1000)
+        window_ms = int((hours * 3600 if hours else settings.recency_minutes * 60) * 1000)
+        rules = Rules.build(
+            settings.symbols,
+            bullish_score=settings.bullish_score,
+            bearish_max_score=settings.bearish_max_score,
+        )
+        with Store(session.home.db_file, session.redactor) as store:
+            cached = NewsCache(store).recent(now_ms - window_ms, now_ms)
+        for item, consumed in cached:
+            scored = rules.score(item)
+            direction = "bearish" if scored.bearish else "bullish" if scored.bullish else "-"
+            when = datetime.fromtimestamp(item.published_ms / 1000, UTC)
+            if json_output:
+                row = {
+                    "id": item.id, "source": item.source, "title": item.title, "url": item.url,
+                    "time": when, "symbols": list(scored.symbols), "tags": list(scored.tags),
+                    "score": scored.score, "direction": direction, "consumed": consumed,
+                }  # fmt: skip
+                sys.stdout.buffer.write(jsonio.dumps(row) + b"\n")
+            else:
+                symbols = ",".join(scored.symbols) or "-"
+                typer.echo(
+                    f"{when:%Y-%m-%d %H:%M}Z  {direction:<7} {scored.score:+d}  {symbols:<16} "
+                    f"{item.title}"
+                )
+        if not cached and not json_output:
+            session.reporter.note("no cached items in that window (run `tk news fetch`)")
+        return ExitStatus.OK
+
+    guarded(PROG, common.verbosity, body)
+
+
+def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
+    run_app(app, argv, prog_name or PROG)

@@ -1,0 +1,1 @@
+"""News and economic-calendar gating: sources, the cache, the rules and the gate."""

@@ -1,0 +1,147 @@
+"""The gate: for one plan, the news and calendar events that concern it, and whether they
+veto it. Built once per run from the cache (tk news fetch fills it), so each plan costs a
+few comparisons.
+
+- Direction-aware: bearish news blocks longs, bullish news blocks shorts (each switchable).
+- An item counts for recency_minutes after it was published; items "published" after the
+  run's time are not seen (replays at a fixed --now see only what existed then).
+- consume = "once": an item that blocked a real cycle (not a dry-run, a plan present) is
+  not used again; "window": it blocks every cycle inside its window.
+- Failure policy: when a source's last good fetch is older than max_cache_age_minutes (or
+  it never succeeded), "open" lets plans through and "closed" blocks new entries; the
+  record's newsStatus says which happened and why.
+- Only entries are gated: closes and other manage actions always pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tradekit.news.cache import NewsCache
+from tradekit.news.calendar import Event, blocking
+from tradekit.news.model import Scored
+from tradekit.news.rules import Rules
+from tradekit.news.settings import NewsSettings
+
+#: items a little in the future (a source's clock ahead of ours) still count
+CLOCK_SKEW_MS = 60_000
+MAX_LISTED = 20
+
+
+@dataclass
+class GateVerdict:
+    blocked: bool
+    reasons: list[str]
+    items: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    status: str
+    consumed: list[str] = field(default_factory=list)
+
+
+class NewsGate:
+    def __init__(
+        self,
+        settings: NewsSettings,
+        cache: NewsCache,
+        now_ms: int,
+        *,
+        events: list[Event] | None = None,
+    ):
+        self.settings = settings
+        self.now_ms = now_ms
+        self.zone = ZoneInfo(settings.display_time_zone)
+        rules = Rules.build(
+            settings.symbols,
+            bullish_score=settings.bullish_score,
+            bearish_max_score=settings.bearish_max_score,
+        )
+        since = now_ms - settings.recency_minutes * 60_000
+        self.scored: list[tuple[Scored, int | None]] = [
+            (rules.score(item), consumed)
+            for item, consumed in cache.recent(since, now_ms + CLOCK_SKEW_MS)
+        ]
+        self.consumed_now: set[str] = set()
+        self.events = blocking(events or [], settings.calendar, now_ms)
+        self.failure = self._failure(cache)
+
+    def _failure(self, cache: NewsCache) -> str | None:
+        """Why the news cannot be trusted now (None: it can)."""
+        sources = [s for s in self.settings.sources if s.enabled]
+        if not sources:
+            return None
+        known = cache.sources()
+        oldest_ok = self.now_ms - self.settings.max_cache_age_minutes * 60_000
+        problems = []
+        for source in sources:
+            state = known.get(source.name)
+            if state is None or state.last_ok_ms is None:
+                why = f": {state.last_error}" if state and state.last_error else ""
+                problems.append(f"{source.name} never fetched successfully{why}")
+            elif state.last_ok_ms < oldest_ok:
+                age = (self.now_ms - state.last_ok_ms) // 60_000
+                why = f" (last error: {state.last_error})" if state.last_error else ""
+                problems.append(f"{source.name} last fetched {age} min ago{why}")
+        return "; ".join(problems) or None
+
+    @property
+    def status(self) -> str:
+        if self.failure is None:
+            return "ok" if self.settings.sources else "no sources configured"
+        return f"fail-{self.settings.failure_policy}: {self.failure}"
+
+    def judge(self, symbol: str, side: str, *, consume: bool) -> GateVerdict:
+        settings = self.settings
+        reasons: list[str] = []
+        listed: list[dict[str, Any]] = []
+        consumed: list[str] = []
+        for scored, consumed_ms in self.scored:
+            if symbol not in scored.symbols:
+                continue
+            item = scored.item
+            used = consumed_ms is not None or item.id in self.consumed_now
+            blocks = not (settings.consume == "once" and used) and (
+                (side == "long" and scored.bearish and settings.block_longs_on_bearish)
+                or (side == "short" and scored.bullish and settings.block_shorts_on_bullish)
+            )
+            if blocks:
+                reasons.append(f"{self._hhmm(item.published_ms)} {item.title}")
+                if settings.consume == "once" and consume:
+                    consumed.append(item.id)
+                    self.consumed_now.add(item.id)
+            if len(listed) < MAX_LISTED:
+                listed.append(_match(scored, blocks))
+        for event in self.events:
+            reasons.append(
+                f"{self._hhmm(event.at_ms)} {event.name} ({event.importance}): no new entries "
+                "around it"
+            )
+        if self.failure is not None and settings.failure_policy == "closed":
+            reasons.append(f"news unavailable (fail-closed): {self.failure}")
+        events = [
+            {
+                "time": _iso(e.at_ms), "event": e.name, "importance": e.importance,
+                "country": e.country or None,
+            }
+            for e in self.events
+        ]  # fmt: skip
+        return GateVerdict(bool(reasons), reasons, listed, events, self.status, consumed)
+
+    def _hhmm(self, ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, self.zone).strftime("%H:%M")
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _match(scored: Scored, blocks: bool) -> dict[str, Any]:
+    item = scored.item
+    direction = "bearish" if scored.bearish else "bullish" if scored.bullish else "neutral"
+    return {
+        "title": item.title, "url": item.url, "time": _iso(item.published_ms),
+        "source": item.source, "score": scored.score, "tags": list(scored.tags),
+        "direction": direction, "blocks": blocks,
+    }  # fmt: skip
