@@ -443,3 +443,87 @@ def test_an_unreadable_position_record_is_set_aside_and_the_position_protected(
     venue.clock.advance(minutes=1)
     again = venue.run(**settings)  # the next run acts again (opened_ms came from the plan)
     assert again.corrupt == [] and venue.kinds()[0] == ("close", "timeout")
+
+
+def test_a_passing_refusal_to_list_stops_is_an_error_not_a_capability(venue: Venue) -> None:
+    if venue.emulator is None:
+        pytest.skip("faults are the emulator's")
+    venue.open()
+    venue.emulator.faults.arm(
+        Fault("code", path="/api/v2/mix/order/orders-plan-pending", code="49999", times=1)
+    )
+    result = venue.run()
+    assert result.error is not None and result.local_guard == []
+    assert venue.store.cached("plan_orders:live", 10**9, venue.clock.ms()) is None
+    again = venue.run()
+    assert again.error is None and again.local_guard == [] and venue.stops("sl")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("stop_loss", "NaN", "stop_loss: not a finite number"),
+        ("entry", 0, "entry: must be a positive number"),
+        ("opened_ms", "abc", "opened_ms: not an integer"),
+        ("tps_done", "abc", "tps_done: not a list of integers"),
+        ("best", "Infinity", "best: not a finite number"),
+        ("side", "up", "side: 'up' is not long or short"),
+    ],
+)
+def test_a_record_with_an_unusable_value_is_set_aside_not_acted_on(
+    venue: Venue, field: str, value: Any, why: str
+) -> None:
+    import json
+
+    if venue.emulator is not None:
+        pytest.skip("the book is the same on every venue")
+    venue.open()
+    venue.run()
+    state = json.loads(venue.store.db.execute("SELECT state FROM guard_positions").fetchone()[0])
+    state[field] = value
+    venue.store.db.execute("UPDATE guard_positions SET state=?", (json.dumps(state),))
+    result = venue.run()
+    assert result.corrupt == [("BTCUSDT", "long")]
+    assert venue.events[0]["kind"] == "corrupt_record" and why in venue.events[0]["reason"]
+    assert venue.exchange.positions("BTCUSDT")
+
+
+def test_panic_cancels_orders_resting_where_nothing_is_held(venue: Venue) -> None:
+    record = approved(entry={"type": "limit", "price": D(60000)})  # rests: far below
+    record["risk"].update(entryPrice=D(60000), stopLoss=D(59000))
+    venue.open(record)
+    assert venue.exchange.open_orders("BTCUSDT") and not venue.exchange.positions("BTCUSDT")
+    venue.store.set_flag(FLAG, "panic", START)
+    venue.run()
+    [cancel] = [e for e in venue.events if e["kind"] == "panic_cancel"]
+    assert cancel["details"]["symbol"] == "BTCUSDT" and cancel["orderIds"]
+    assert venue.exchange.open_orders("BTCUSDT") == []
+    assert venue.store.get_flag(FLAG) == "safe"
+
+
+def test_a_close_that_finds_the_position_gone_is_reconciled_as_closed_there(venue: Venue) -> None:
+    from tradekit.exchange.base import Ticker
+
+    venue.open()
+    guard = venue.guard()
+    guard.run_once()
+    venue.clock.advance(minutes=1)
+    venue.set_price("64900")  # the exchange's stop fires first
+    assert venue.exchange.positions("BTCUSDT") == []
+    venue.events.clear()
+    reason = guard.on_price("BTCUSDT", Ticker(D("64900"), D("64900"), venue.clock.ms()))
+    assert reason == "stop_loss"
+    [closed] = venue.events
+    assert (closed["kind"], closed["reason"]) == ("closed_on_exchange", "stop_loss")
+    assert closed["prices"]["exit"] <= D(65000) and closed["pnl"] < 0
+    assert venue.closes() == [("BTCUSDT", "stop_loss")]
+
+
+def test_the_guards_own_close_reports_its_exit_price(venue: Venue) -> None:
+    venue.open()
+    venue.run(timeout={"max_hold_minutes": 60, "tighten_pct": 0})
+    venue.clock.advance(minutes=61)
+    venue.set_price("66000")
+    venue.run(timeout={"max_hold_minutes": 60, "tighten_pct": 0})
+    [close] = [e for e in venue.events if e["kind"] == "close"]
+    assert close["reason"] == "timeout" and D("65900") < close["prices"]["exit"] <= D("66000")

@@ -209,6 +209,8 @@ def test_a_silent_stream_falls_back_to_rest_and_readyz_says_degraded(rig: Rig) -
         run_until(watcher, lambda: watcher.state.feed_degraded, why="degraded")
         ready, checks, _ = readiness(watcher.state, watcher.settings, wall_ms())
         assert not ready and checks["ws_mode_or_rest"] is False
+        feed_events = [e["reason"] for e in rig.events if e["kind"] == "price_feed"]
+        assert any(reason.startswith("websocket down: ") for reason in feed_events)
         before = len([r for r in rig.emulator.received if r.path.endswith("/market/ticker")])
         rig.set_price("66800")
         run_until(watcher, lambda: watcher.latest["BTCUSDT"].last == D("66800"), why="REST")
@@ -217,6 +219,7 @@ def test_a_silent_stream_falls_back_to_rest_and_readyz_says_degraded(rig: Rig) -
         rig.ws.paused.clear()
         run_until(watcher, lambda: not watcher.state.feed_degraded, why="the stream back")
         assert readiness(watcher.state, watcher.settings, wall_ms())[0]
+        assert ("price_feed", "websocket back") in rig.kinds()
     finally:
         stop(watcher)
 
@@ -303,6 +306,7 @@ def test_readyz_is_503_until_a_pass_succeeded_then_200(health: tuple[WatchState,
         ({"local_guard": ["BTCUSDT"]}, ["local_guard_ws_required"], None),
         ({"last_pass_ms": 1}, ["account", "positions"], None),
         ({"corrupt": ["BTCUSDT long"]}, ["position_records"], None),
+        ({"stale": ["BTCUSDT"]}, ["price"], "stale_prices:BTCUSDT"),
         (
             {"last_pass_ok": False, "last_error": "503"},
             ["account", "positions"],
@@ -353,3 +357,36 @@ def test_metrics_in_prometheus_text(health: tuple[WatchState, str]) -> None:
     assert samples[("tk_guard_exits_total", (("reason", "timeout"),))] == 1
     age = samples[("tk_guard_price_age_seconds", (("symbol", "BTCUSDT"),))]
     assert 1.4 < age < 5
+
+
+def test_an_old_price_is_stale_by_its_own_time_not_by_when_it_arrived(rig: Rig) -> None:
+    rig.open()
+    watcher = rig.watcher(ws=False)
+    watcher.full_pass()
+    old = Ticker(D("66336.1"), D("66336.1"), wall_ms() - 60_000)  # a minute old on arrival
+    watcher.on_tick("BTCUSDT", old)
+    assert watcher.state.price_ms["BTCUSDT"] == old.ts_ms
+    ready, checks, reasons = readiness(watcher.state, watcher.settings, wall_ms())
+    assert not ready and not checks["price"] and "stale_prices:BTCUSDT" in reasons
+    rig.set_price("60000")  # far through the stop, but the only price seen is old
+    watcher.on_tick("BTCUSDT", Ticker(D("60000"), D("60000"), wall_ms() - 60_000))
+    assert not any(e["kind"] == "close" for e in rig.events)
+
+
+def test_a_failed_pass_is_reported_and_the_loop_goes_on(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tradekit.errors import TryAgainLaterError
+
+    watcher = rig.watcher(ws=False)
+
+    def busy(**_kwargs: Any) -> Any:
+        raise TryAgainLaterError("tradekit.db: database is busy (database is locked)")
+
+    monkeypatch.setattr(watcher.guard, "run_once", busy)
+    watcher.full_pass()
+    assert rig.kinds() == [("pass_failed", "tradekit.db: database is busy (database is locked)")]
+    assert not watcher.state.last_pass_ok
+    monkeypatch.undo()
+    watcher.full_pass()
+    assert watcher.state.last_pass_ok

@@ -150,3 +150,29 @@ def test_watch_serves_health_until_sigterm(home: Path) -> None:
         process.kill()
     assert process.returncode == 130 and err == "tk-guard: error: interrupted\n"
     assert out == ""  # nothing after the first pass: the next one is 10 s away
+
+
+def test_live_that_cannot_be_used_is_refused_not_run_dry(home: Path) -> None:
+    with_candles(home)
+    (home / "config.toml").write_text("[live]\nenabled = true\n")
+    result = tk("tk-guard", "--live", "--now", AT_18)  # no BITGET_API_* in the environment
+    assert result.returncode == 78 and result.stdout == ""
+    assert result.stderr.startswith("tk-guard: error: --live refused: ")
+    assert "BITGET_API_KEY" in result.stderr
+
+
+def test_watch_settings_must_be_finite(home: Path) -> None:
+    home.mkdir()
+    (home / "config.toml").write_text("[guard.watch]\ninterval_seconds = inf\n")
+    result = tk("tk-guard", "--paper", "--now", AT_18)
+    assert result.returncode == 78
+    assert "guard.watch.interval_seconds: Input should be less than or equal to 3600" in (
+        result.stderr
+    )
+
+
+def test_an_unreadable_kill_switch_file_means_safe(home: Path) -> None:
+    with_candles(home)
+    (home / "KILL_SWITCH").mkdir()
+    status = tk("tk", "kill", "status")
+    assert status.returncode == 0 and status.stdout.startswith("kill switch: safe")

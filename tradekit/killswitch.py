@@ -29,16 +29,27 @@ def _parse(text: str | None) -> KillState:
     return "panic" if value == "panic" else "safe"
 
 
+def _file_state(path: Path) -> KillState | None:
+    """What the switch file says (None: there is none). One that exists but cannot be
+    read (a directory, no permission) counts as safe: the switch fails closed."""
+    if not path.exists():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "safe"
+    return "safe" if not text.strip() else _parse(text)
+
+
 def kill_state(
     home: Path, flag: str | None, environ: Mapping[str, str] | None = None
 ) -> tuple[KillState, str]:
     """The switch's state and where it came from."""
     env = os.environ if environ is None else environ
     found: list[tuple[KillState, str]] = []
-    path = home / FILE_NAME
-    if path.exists():
-        text = path.read_text(encoding="utf-8", errors="replace")
-        found.append(("safe" if not text.strip() else _parse(text), f"file TK_HOME/{FILE_NAME}"))
+    file_state = _file_state(home / FILE_NAME)
+    if file_state is not None:
+        found.append((file_state, f"file TK_HOME/{FILE_NAME}"))
     if env.get(ENV_VAR):
         found.append((_parse(env[ENV_VAR]), f"${ENV_VAR}"))
     if flag:
@@ -54,10 +65,9 @@ def kill_sources(
     """Every source that is set, and what it says."""
     env = os.environ if environ is None else environ
     out: dict[str, KillState] = {}
-    path = home / FILE_NAME
-    if path.exists():
-        text = path.read_text(encoding="utf-8", errors="replace")
-        out[f"file TK_HOME/{FILE_NAME}"] = "safe" if not text.strip() else _parse(text)
+    file_state = _file_state(home / FILE_NAME)
+    if file_state is not None:
+        out[f"file TK_HOME/{FILE_NAME}"] = file_state
     if env.get(ENV_VAR):
         out[f"${ENV_VAR}"] = _parse(env[ENV_VAR])
     if flag:

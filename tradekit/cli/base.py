@@ -59,7 +59,9 @@ class Session:
         environ: dict[str, str] | None = None,
         announce_new_home: bool = True,
         create_home: bool = True,
+        strict_live: bool = False,
     ) -> Session:
+        """`strict_live`: --live that cannot be used is an error (exit 78), not a dry-run."""
         env = dict(os.environ) if environ is None else environ
         redactor = Redactor.from_env(env)
         reporter = Reporter(sys.stderr, prog, verbosity=common.verbosity, redactor=redactor)
@@ -79,6 +81,8 @@ class Session:
         else:
             config = load_config(home.config_file)
         mode = resolve_mode(common.requested_mode, config, env, default_mode)
+        if strict_live and mode.requested == "live" and mode.mode != "live":
+            raise ConfigError("--live refused: " + "; ".join(mode.reasons))
         for reason in mode.reasons:
             reporter.warning(reason)
         return cls(prog, home, config, Clock(common.now), mode, redactor, reporter)

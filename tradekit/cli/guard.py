@@ -25,14 +25,16 @@ the exchange (placed if missing; the position closed if it cannot be), and apply
 of [guard] (trailing stop, break-even, timeout, reverse signal, take-profits).
 
 --paper manages the paper account, --live Bitget (with `[live] enabled = true` and the
-credentials); dry-run, the default, shows what it would do to the paper account and
-changes nothing. With --watch it keeps running (see --help of the option).
+credentials; without them --live is refused with exit 78, never run as a dry-run);
+dry-run, the default, shows what it would do to the paper account and changes nothing.
+With --watch it keeps running (see --help of the option).
 
 Every action and every decision not to act is one JSON line (a guard_event) on stdout and
 in HOME/logs/guard.jsonl. Exit status: 0; 65 when the guard's record of a position could
 not be read (set aside; the position is protected and tracked again from its plan); 69
 when the exchange could not be read, a price was stale or a position is left without a
-stop-loss (nothing was closed on bad data); 75 when another tk-guard is running.
+stop-loss (nothing was closed on bad data); 75 when another tk-guard is running; 78
+when --live cannot be used.
 """
 
 app = new_app(HELP)
@@ -57,7 +59,9 @@ def guard(
     def body() -> ExitStatus:
         if watch and common.now is not None:
             raise UsageError("--watch follows the real clock: it cannot be combined with --now")
-        session = Session.open(PROG, common)
+        # unlike an entry, a guard that fell back to dry-run would leave live positions
+        # unguarded: --live that cannot be used is refused
+        session = Session.open(PROG, common, strict_live=True)
         with GuardRun(session) as run:
             if watch:
                 from tradekit.guard.watch import watch_forever

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections import deque
 from typing import Any
 
 from tradekit.emulator.server import Emulator
@@ -35,8 +36,8 @@ class WsServer:
         self.push_ms = push_ms
         #: no pushes while set (the feed goes silent; the connection stays up)
         self.paused = threading.Event()
-        #: every snapshot pushed, (symbol, last) (tests)
-        self.pushed: list[tuple[str, str]] = []
+        #: the latest snapshots pushed, (symbol, last) (tests)
+        self.pushed: deque[tuple[str, str]] = deque(maxlen=1000)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sockets: set[Any] = set()
         self._ready = threading.Event()

@@ -86,6 +86,15 @@ class Book:
                 (closed_ms, reason, self.store.to_json(tracked.to_json()), tracked.id),
             )
 
+    def known_symbols(self) -> set[str]:
+        """Every symbol this mode has traded or guarded (where orders may rest)."""
+        rows = self.store.db.execute(
+            "SELECT symbol FROM intents WHERE mode=? AND symbol IS NOT NULL "
+            "UNION SELECT symbol FROM guard_positions WHERE mode=?",
+            (self.mode, self.mode),
+        ).fetchall()
+        return {row[0] for row in rows}
+
     def opening_intent(self, symbol: str, side: str, before_ms: int) -> dict[str, Any] | None:
         """The latest plan tk-exec carried out that opens this position: its stop,
         take-profits and origin (from the ledger)."""

@@ -26,11 +26,15 @@ from tradekit.guard.book import Book, decimal_or_none
 from tradekit.guard.exits import CLOSE_REASONS, Close, decide
 from tradekit.guard.settings import GuardSettings
 from tradekit.guard.tracked import Tracked, crossed, reached
+from tradekit.interrupts import deferred_interrupts
 from tradekit.killswitch import FLAG, kill_state
 from tradekit.store import Store
 
 #: how long "the exchange takes stop orders" is cached (exchange_cache key per mode)
 CAPABILITY_KEY = "plan_orders:{mode}"
+#: the answers that mean "no plan orders here" (the endpoint does not exist); any other
+#: refusal of the listing is an error of this pass, not a capability
+NOT_SUPPORTED_CODES = ("40404",)
 
 Emit = Callable[[dict[str, Any]], None]
 #: (tracked, now_ms) -> (bar close ms, side or None) of the opening strategy's latest plan
@@ -144,14 +148,16 @@ class Guard:
             held = self._reconcile(positions, now, result)
             self._breakers(balance, positions, now, result)
             if self._kill() == "panic":
-                self._panic(held, now, result)
+                with deferred_interrupts():
+                    self._panic(held, now, result)
                 return result
             for tracked, position in held:
                 ticker = (prices or {}).get(tracked.symbol)
-                if (tracked.symbol, tracked.side) in result.corrupt:
-                    self._rebuilt(tracked, position, now, result)
-                    continue
-                self._manage(tracked, position, ticker, now, result)
+                with deferred_interrupts():  # an order sent is always recorded
+                    if (tracked.symbol, tracked.side) in result.corrupt:
+                        self._rebuilt(tracked, position, now, result)
+                    else:
+                        self._manage(tracked, position, ticker, now, result)
             if not held:
                 self.event("hold", reason="no open positions", equity=str(balance.equity))
         except ExchangeError as exc:
@@ -180,7 +186,8 @@ class Guard:
                 )  # fmt: skip
                 prices = {"last": ticker.last, "mark": ticker.mark, "stop": tracked.stop_loss}
                 state, close = decision.state, decision.close
-                self._close(state, position, close, now, PassResult(), prices=prices)
+                with deferred_interrupts():
+                    self._close(state, position, close, now, PassResult(), prices=prices)
                 return decision.close.reason
             if decision.state != tracked:  # the best price, a trail armed or moved
                 self.book.save(decision.state)
@@ -364,14 +371,19 @@ class Guard:
         self, held: list[tuple[Tracked, PositionInfo]], now: int, result: PassResult
     ) -> None:
         """Cancel every order and close every position, then stay in safe mode."""
-        symbols = sorted({t.symbol for t, _ in held})
+        symbols = sorted({t.symbol for t, _ in held} | self.book.known_symbols())
         for symbol in symbols:
             orders = self.exchange.open_orders(symbol) + self._resting_stops(symbol)
+            if not orders:
+                continue
             for order in orders:
                 if self.act:
                     with suppress(Rejected):
                         self.exchange.cancel(symbol, order_id=order.id, stop=order.kind != "order")
-            self.event("panic_cancel", reason="kill switch panic", order_ids=[o.id for o in orders])
+            self.event(
+                "panic_cancel", reason="kill switch panic", order_ids=[o.id for o in orders],
+                symbol=symbol,
+            )  # fmt: skip
         for tracked, position in held:
             self._close(tracked, position, Close("panic"), now, result)
         after = "the switch stays at panic until cleared"
@@ -504,8 +516,10 @@ class Guard:
         )  # fmt: skip
         try:
             ids = self._send(tracked, order)
-        except NoPosition:
-            ids = []  # already flat: reconciled like any close on the exchange
+        except NoPosition:  # already flat (its stop fired first): reconciled as such
+            self._cancel_stops(tracked)
+            self._closed_elsewhere(tracked, now, result)
+            return
         if not self.act:
             self.event("would_close", tracked, close.reason, prices=prices)
             return
@@ -516,7 +530,9 @@ class Guard:
             if f.ts >= tracked.opened_ms
         ]
         pnl = sum((f.profit - f.fee for f in fills), Decimal(0))
-        exit_price = order.average
+        mine = [f for f in fills if f.order_id in ids]
+        filled = sum((f.size for f in mine), Decimal(0))
+        exit_price = sum((f.price * f.size for f in mine), Decimal(0)) / filled if filled else None
         self._record_closed(tracked, close.reason, pnl, now, result)
         self.event(
             "close", tracked, close.reason, order_ids=ids, pnl=pnl,
@@ -653,7 +669,9 @@ class Guard:
             return cached == "yes"
         try:
             self.exchange.stops(symbol)
-        except Rejected:
+        except Rejected as exc:
+            if not any(code in str(exc) for code in NOT_SUPPORTED_CODES):
+                raise  # a refusal that says nothing about support: the pass reports it
             self.store.cache(key, "no", self.now_ms())
             return False
         except TemporaryError:

@@ -36,6 +36,8 @@ class WatchState:
     local_guard: list[str] = field(default_factory=list)
     #: positions whose guard record was unreadable on the last pass
     corrupt: list[str] = field(default_factory=list)
+    #: symbols whose price the last pass found stale (it held their exits)
+    stale: list[str] = field(default_factory=list)
     kill: str = "off"
     api_errors: int = 0
     feed_mode: str = "rest"
@@ -61,9 +63,12 @@ def readiness(
             and pass_age <= watch.reconcile_seconds * 3000
         )
         stale = sorted(
-            s
-            for s in state.symbols
-            if now_ms - state.price_ms.get(s, 0) > watch.max_stale_seconds * 1000
+            {
+                s
+                for s in state.symbols
+                if now_ms - state.price_ms.get(s, 0) > watch.max_stale_seconds * 1000
+            }
+            | set(state.stale)
         )
         ws_healthy = state.feed_mode == "ws" and not state.feed_degraded
         ratio = state.ws_errors / state.ws_messages if state.ws_messages else 0.0
@@ -139,7 +144,9 @@ def metrics_text(state: WatchState, now_ms: int) -> bytes:
                 )
                 yield errors
                 age = GaugeMetricFamily(
-                    "tk_guard_price_age_seconds", "Age of the latest price.", labels=["symbol"]
+                    "tk_guard_price_age_seconds",
+                    "Age of the latest price (its exchange time).",
+                    labels=["symbol"],
                 )
                 for symbol in sorted(state.symbols):
                     seen = state.price_ms.get(symbol)

@@ -81,12 +81,12 @@ class BreakerSettings(Section):
 class WatchSettings(Section):
     #: "ws": ccxt's websocket ticker, falling back to REST; "rest": poll the ticker
     price_feed: Literal["ws", "rest"] = "ws"
-    interval_seconds: float = Field(2.0, gt=0)
+    interval_seconds: float = Field(2.0, gt=0, le=3600)
     #: a price older than this is stale: no exit is decided on it
-    max_stale_seconds: float = Field(5.0, gt=0)
-    reconnect_seconds: float = Field(3.0, gt=0)
+    max_stale_seconds: float = Field(5.0, gt=0, le=86_400 * 365)
+    reconnect_seconds: float = Field(3.0, gt=0, le=3600)
     #: how often the account, positions and orders are reconciled in --watch
-    reconcile_seconds: float = Field(10.0, gt=0)
+    reconcile_seconds: float = Field(10.0, gt=0, le=86_400)
 
 
 class HealthSettings(Section):

@@ -66,14 +66,55 @@ class Tracked:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Tracked:
+        """Read a stored state; ValueError naming the field when a value is unusable (the
+        guard then sets the record aside instead of acting on it)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"not an object: {type(data).__name__}")
         values = dict(data)
         for name in (*_DECIMALS, *_OPTIONAL_DECIMALS):
             if values.get(name) is not None:
-                values[name] = Decimal(str(values[name]))
+                values[name] = _decimal(name, values[name])
         for name in _DECIMAL_LISTS:
-            values[name] = [Decimal(str(v)) for v in values.get(name) or []]
+            items = values.get(name) or []
+            if not isinstance(items, list):
+                raise ValueError(f"{name}: not a list")
+            values[name] = [_decimal(name, v) for v in items]
+        _check(values)
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _check(values: dict[str, Any]) -> None:
+    for name in ("entry", "size", "initial_size"):
+        if values.get(name) is None or values[name] <= 0:
+            raise ValueError(f"{name}: must be a positive number (got {values.get(name)})")
+    for name in ("stop_loss", "best", "trail_stop"):
+        if values.get(name) is not None and values[name] <= 0:
+            raise ValueError(f"{name}: must be positive (got {values[name]})")
+    if values.get("side") not in ("long", "short"):
+        raise ValueError(f"side: {values.get('side')!r} is not long or short")
+    for name in ("opened_ms", "seq", "reverse_count"):
+        if name in values and not _is_int(values[name]):
+            raise ValueError(f"{name}: not an integer ({values[name]!r})")
+    tps_done = values.get("tps_done") or []
+    if not isinstance(tps_done, list) or not all(_is_int(i) for i in tps_done):
+        raise ValueError(f"tps_done: not a list of integers ({tps_done!r})")
+
+
+def _decimal(name: str, value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError(f"{name}: not a number ({value!r})")
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise ValueError(f"{name}: not a number ({value!r})") from None
+    if not number.is_finite():
+        raise ValueError(f"{name}: not a finite number ({value!r})")
+    return number
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def better(side: str, a: Decimal | None, b: Decimal | None) -> Decimal | None:

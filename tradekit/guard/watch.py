@@ -15,6 +15,7 @@ import queue
 from collections.abc import Callable
 from typing import Any
 
+from tradekit.errors import TradekitError
 from tradekit.exchange.base import Ticker
 from tradekit.exchange.errors import ExchangeError
 from tradekit.exitstatus import ExitStatus
@@ -47,6 +48,8 @@ class Watcher:
         self.watched: set[str] = set()
         self.next_pass_ms = 0
         self.next_poll_ms = 0
+        self._reconnects_said = 0
+        self._down_said = False
         emit = guard.emit
         #: (symbol, side) -> the reason of the last hold said for it
         last_hold: dict[tuple[Any, Any], Any] = {}
@@ -96,14 +99,14 @@ class Watcher:
         self._sync_feed_state()
 
     def on_tick(self, symbol: str, ticker: Ticker) -> None:
-        with self.state.lock:
-            self.state.price_ms[symbol] = self.wall()
+        with self.state.lock:  # the price's own time: an old price is stale however new
+            self.state.price_ms[symbol] = ticker.ts_ms
         self.latest[symbol] = ticker
         if symbol not in self.watched:
             return
         try:
             reason = self.guard.on_price(symbol, ticker)
-        except ExchangeError as exc:
+        except TradekitError as exc:  # the exchange, or the database busy: next pass
             self._failed(f"closing {symbol}: {exc}")
             self.next_pass_ms = 0  # look at the account again at once
             return
@@ -118,7 +121,11 @@ class Watcher:
             if now - self.state.price_ms.get(symbol, 0)
             <= self.settings.watch.max_stale_seconds * 1000
         }
-        result = self.guard.run_once(prices=fresh)
+        try:
+            result = self.guard.run_once(prices=fresh)
+        except TradekitError as exc:  # not the exchange (that is in the result): the database
+            result = PassResult(error=ExchangeError(str(exc)))
+            self.guard.event("pass_failed", reason=str(exc), action="none: tried again next pass")
         self.next_pass_ms = self.wall() + int(self.settings.watch.reconcile_seconds * 1000)
         with self.state.lock:
             state = self.state
@@ -131,6 +138,7 @@ class Watcher:
                 state.without_stop = sorted(set(result.without_stop))
                 state.local_guard = sorted(set(result.local_guard))
                 state.corrupt = sorted(f"{symbol} {side}" for symbol, side in result.corrupt)
+                state.stale = sorted(set(result.stale))
                 state.kill = result.kill
                 state.symbols = set(result.symbols)
         if result.error is None and set(result.symbols) != self.watched:
@@ -165,12 +173,23 @@ class Watcher:
         if self.feed is None:
             return
         stats = self.feed.snapshot()
+        degraded = any(not stats.up.get(symbol, False) for symbol in self.watched)
         with self.state.lock:
             self.state.ws_messages = stats.messages
             self.state.ws_errors = stats.parse_errors
-            self.state.feed_degraded = any(
-                not stats.up.get(symbol, False) for symbol in self.watched
-            )
+            was = self.state.feed_degraded
+            self.state.feed_degraded = degraded
+        if stats.reconnects > self._reconnects_said:
+            self._reconnects_said = stats.reconnects
+            self._down_said = True
+            self.guard.event(
+                "price_feed", reason=f"websocket down: {stats.last_error}",
+                action="prices polled over REST until it is back; reconnecting",
+                reconnects=stats.reconnects,
+            )  # fmt: skip
+        elif was and not degraded and self._down_said:
+            self._down_said = False
+            self.guard.event("price_feed", reason="websocket back", action="REST polling stops")
 
 
 def watch_forever(run: Any) -> ExitStatus:
