@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/risk.py
 	$(BIN)/python bench/exec.py
 	$(BIN)/python bench/guard.py
+	$(BIN)/python bench/news.py
 
 schemas: $(STAMP)
 	$(BIN)/tk schema --write schemas

@@ -87,8 +87,7 @@ class GateRun:
             if not path.is_absolute():
                 path = session.home.root / path
             calendar = read_calendar(path)
-            for problem in calendar.problems:
-                session.reporter.warning(f"calendar: {problem}")
+            self._log_problems(session, "calendar", calendar.problems)
             events = calendar.events
         self.now_ms = int(session.clock.now().timestamp() * 1000)
         self.cache = NewsCache(store)
@@ -106,10 +105,20 @@ class GateRun:
 
         reports = fetch_all(settings, self.cache, self.now_ms, os.environ, home=session.home.root)
         for report in reports:
-            if report.error:
-                session.reporter.warning(f"news source {report.name}: {report.error}")
-            for problem in report.problems:
-                session.reporter.warning(f"news source {report.name}: {problem}")
+            problems = [report.error] if report.error else []
+            self._log_problems(session, f"news source {report.name}", problems + report.problems)
+
+    @staticmethod
+    def _log_problems(session: Session, source: str, problems: list[str]) -> None:
+        """On stderr and in HOME/logs/news.jsonl, with the source."""
+        if not problems:
+            return
+        from tradekit.audit import AuditLog
+
+        with AuditLog(session.home.log("news"), session.redactor) as log:
+            for problem in problems:
+                session.reporter.warning(f"{source}: {problem}")
+                log.append(session.clock.now(), "news-gate", {"source": source, "problem": problem})
 
     def process(self, parsed: Parsed[TradePlan]) -> Extended:
         record, plan = parsed.record, parsed.record.plan

@@ -63,6 +63,10 @@ class NewsGate:
             (rules.score(item), consumed)
             for item, consumed in cache.recent(since, now_ms + CLOCK_SKEW_MS)
         ]
+        self.by_symbol: dict[str, list[tuple[Scored, int | None]]] = {}
+        for scored, consumed in self.scored:
+            for symbol in scored.symbols:
+                self.by_symbol.setdefault(symbol, []).append((scored, consumed))
         self.consumed_now: set[str] = set()
         self.events = blocking(events or [], settings.calendar, now_ms)
         self.failure = self._failure(cache)
@@ -97,9 +101,7 @@ class NewsGate:
         reasons: list[str] = []
         listed: list[dict[str, Any]] = []
         consumed: list[str] = []
-        for scored, consumed_ms in self.scored:
-            if symbol not in scored.symbols:
-                continue
+        for scored, consumed_ms in self.by_symbol.get(symbol, ()):
             item = scored.item
             used = consumed_ms is not None or item.id in self.consumed_now
             blocks = not (settings.consume == "once" and used) and (
