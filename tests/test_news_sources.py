@@ -31,7 +31,9 @@ def ms(text: str) -> int:
 
 
 def source(**fields: Any) -> SourceSettings:
-    return SourceSettings.model_validate({"name": "src", "kind": "rss", "url": "x", **fields})
+    return SourceSettings.model_validate(
+        {"name": "src", "kind": "rss", "url": "http://127.0.0.1:9/x", **fields}
+    )
 
 
 # -- the newsflash page -------------------------------------------------------------------------

@@ -145,3 +145,21 @@ def test_news_ls_shows_what_the_gate_will_use(home: Path) -> None:
     assert [(r["id"], r["tags"], r["consumed"]) for r in rows] == [
         ("desk:h", ["negative"], None), ("desk:b", ["flows"], None),
     ]  # fmt: skip
+
+
+def test_news_config_mistakes_are_named(home: Path) -> None:
+    home.mkdir()
+    cases = {
+        'sources = [{ name = "a", kind = "rss", url = "ftp://x" }]':
+            "news.sources.0: url: a rss source needs an http(s) URL",
+        'sources = [{ name = "a", kind = "jsonl", url = "x" }, '
+        '{ name = "a", kind = "jsonl", url = "y" }]':
+            "news.sources: source names must be unique: a more than once",
+        'display_time_zone = "Mars/Olympus"': "news.display_time_zone: unknown time zone",
+        'consume = "twice"': "news.consume: Input should be 'window' or 'once'",
+    }  # fmt: skip
+    for line, message in cases.items():
+        (home / "config.toml").write_text(f"[news]\n{line}\n")
+        result = tk("tk-news-gate", stdin=json.dumps(LONG) + "\n")
+        assert result.returncode == 78 and result.stdout == "", line
+        assert message in result.stderr, result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from tradekit.section import Section
 
@@ -36,6 +36,12 @@ class SourceSettings(Section):
     @classmethod
     def _zone(cls, value: str) -> str:
         return check_zone(value)
+
+    @model_validator(mode="after")
+    def _url_fits_kind(self) -> SourceSettings:
+        if self.kind != "jsonl" and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url: a {self.kind} source needs an http(s) URL")
+        return self
 
 
 class CalendarWindow(Section):
@@ -104,6 +110,15 @@ class NewsSettings(Section):
     #: the time zone of the "HH:MM title" reasons
     display_time_zone: str = "UTC"
     calendar: CalendarSettings = CalendarSettings()
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, value: list[SourceSettings]) -> list[SourceSettings]:
+        names = [source.name for source in value]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"source names must be unique: {', '.join(twice)} more than once")
+        return value
 
     @field_validator("symbols")
     @classmethod
