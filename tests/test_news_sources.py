@@ -168,13 +168,33 @@ def test_jsonl_file_with_bad_lines_named_by_number(tmp_path: Path) -> None:
 class Site:
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, bytes, float]] = {}
+        self.redirects: dict[str, str] = {}
         self.seen: list[dict[str, str]] = []
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.seen.append({"path": self.path, **dict(self.headers.items())})
-                status, body, delay = site.routes.get(self.path.split("?")[0], (404, b"", 0))
+                path = self.path.split("?")[0]
+                if path in site.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", site.redirects[path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if path == "/trickle":  # a byte every 0.1 s, for 30 s: never a read timeout
+                    self.send_response(200)
+                    self.send_header("Content-Length", "300")
+                    self.end_headers()
+                    try:
+                        for _ in range(300):
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
+                            time.sleep(0.1)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return
+                status, body, delay = site.routes.get(path, (404, b"", 0))
                 time.sleep(delay)
                 try:
                     self.send_response(status)
@@ -238,3 +258,61 @@ def test_the_api_token_comes_from_the_environment_and_never_shows(site: Site) ->
 
 def test_a_published_time_is_kept_in_utc() -> None:
     assert datetime.fromtimestamp(parse_time("2026-02-19T18:00:00+08:00") / 1000, UTC).hour == 10
+
+
+def test_the_timeout_is_a_deadline_for_the_whole_answer(site: Site) -> None:
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=r"took longer than 0\.5 s"):
+        fetch(source(url=site.url + "/trickle", timeout_seconds=0.5), {})
+    assert time.monotonic() - started < 2
+
+
+def test_a_malformed_url_is_a_source_error_that_never_shows_the_token(site: Site) -> None:
+    api = source(kind="json_api", url=site.url + "/crypto panic.json?public=true",
+                 token_env="NEWSAPI_AUTH", token_param="auth_token")  # fmt: skip
+    with pytest.raises(SourceError) as failed:
+        fetch(api, {"NEWSAPI_AUTH": "sekrit123"})
+    assert "sekrit123" not in str(failed.value) and "auth_token" not in str(failed.value)
+    assert str(failed.value).startswith("fetch failed: http://127.0.0.1:")
+
+
+def test_a_redirect_to_another_host_drops_the_bearer_token(site: Site) -> None:
+    other = Site()
+    try:
+        other.routes["/api"] = (200, (SAVED / "cryptopanic.json").read_bytes(), 0)
+        site.redirects["/api"] = other.url + "/api"
+        got = fetch(source(kind="json_api", url=site.url + "/api", token_env="T"), {"T": "tok-1"})
+        assert len(got.items) == 3
+        assert site.seen[-1]["Authorization"] == "Bearer tok-1"
+        assert "Authorization" not in other.seen[-1]
+    finally:
+        other.httpd.shutdown()
+        other.httpd.server_close()
+
+
+def test_one_broken_source_never_stops_the_others(tmp_path: Path) -> None:
+    from tradekit.news.cache import NewsCache
+    from tradekit.news.fetching import fetch_all
+    from tradekit.news.settings import NewsSettings
+    from tradekit.store import Store
+
+    good = tmp_path / "good.jsonl"
+    good.write_text(
+        '{"id": 1, "title": "BTC inf", "publishedAt": Infinity}\n'
+        '{"id": 2, "title": "BTC big", "publishedAt": 100000000000000000000}\n'
+        '{"id": 3, "title": "BTC fine", "publishedAt": "2026-02-19T17:00:00Z"}\n'
+    )
+    settings = NewsSettings.model_validate({"sources": [
+        {"name": "bad", "kind": "json_api", "url": "http://127.0.0.1:9/a b?k=1", "token_env": "T",
+         "token_param": "k"},
+        {"name": "good", "kind": "jsonl", "url": str(good)},
+    ]})  # fmt: skip
+    with Store(tmp_path / "t.db") as store:
+        reports = fetch_all(settings, NewsCache(store), 1771524000000, {"T": "tok-secret"})
+    bad, fine = reports
+    assert not bad.ok and "tok-secret" not in str(bad.error)
+    assert (fine.ok, fine.items) == (True, 1)
+    assert fine.problems == [
+        "good.jsonl:1: publishedAt: not a time: 'inf'; skipped",
+        "good.jsonl:2: publishedAt: not a time: '100000000000000000000'; skipped",
+    ]

@@ -142,8 +142,8 @@ def test_news_ls_shows_what_the_gate_will_use(home: Path) -> None:
         json.loads(line)
         for line in tk("tk", "news", "ls", "--json", "--now", NOW).stdout.splitlines()
     ]
-    assert [(r["id"], r["tags"], r["consumed"]) for r in rows] == [
-        ("desk:h", ["negative"], None), ("desk:b", ["flows"], None),
+    assert [(r["id"], r["tags"], r["consumedFor"]) for r in rows] == [
+        ("desk:h", ["negative"], []), ("desk:b", ["flows"], []),
     ]  # fmt: skip
 
 
@@ -157,9 +157,64 @@ def test_news_config_mistakes_are_named(home: Path) -> None:
             "news.sources: source names must be unique: a more than once",
         'display_time_zone = "Mars/Olympus"': "news.display_time_zone: unknown time zone",
         'consume = "twice"': "news.consume: Input should be 'window' or 'once'",
+        'symbols = { BTCUSDT = [""] }': "news.symbols: BTCUSDT: give at least one word",
+        "symbols = { ETHUSDT = [] }": "ETHUSDT: give at least one word, and no empty ones",
     }  # fmt: skip
     for line, message in cases.items():
         (home / "config.toml").write_text(f"[news]\n{line}\n")
         result = tk("tk-news-gate", stdin=json.dumps(LONG) + "\n")
         assert result.returncode == 78 and result.stdout == "", line
         assert message in result.stderr, result.stderr
+
+
+def test_once_is_per_item_and_symbol(home: Path) -> None:
+    macro = {"id": "m1", "title": "Fed hikes rates again, crypto plunges",
+             "publishedAt": "2026-02-19T17:50:00Z"}  # fmt: skip
+    setup(home, [macro], 'consume = "once"\n')
+    tk("tk", "news", "fetch", "--now", NOW)
+    eth = {**LONG, "cycleId": "e", "plan": {**PLAN, "symbol": "ETHUSDT"}}
+    btc_first, eth_first, btc_again = gate(LONG, eth, LONG, args=("--paper",))
+    assert (btc_first["blockedByNews"], eth_first["blockedByNews"]) == (True, True)
+    assert btc_again["blockedByNews"] is False
+
+
+def test_symbols_are_matched_whatever_their_case(home: Path) -> None:
+    setup(home, [BEARISH])
+    tk("tk", "news", "fetch", "--now", NOW)
+    [decision] = gate({**LONG, "plan": {**PLAN, "symbol": "btcusdt"}})
+    assert decision["blockedByNews"] is True
+
+
+def test_a_failed_fetch_is_named_even_while_older_items_are_used(home: Path) -> None:
+    setup(home, [BEARISH])
+    assert tk("tk", "news", "fetch", "--now", "2026-02-19T17:50:00Z").returncode == 0
+    (home / "news.jsonl").unlink()
+    assert tk("tk", "news", "fetch", "--now", NOW).returncode == 69
+    [decision] = gate(LONG)
+    assert decision["blockedByNews"] is True  # the items of 17:50 still count
+    assert decision["newsStatus"] == (
+        "ok; desk: last fetch failed (cannot read news.jsonl: No such file or directory); "
+        "its items of 10 min ago are used"
+    )
+
+
+def test_fetch_dry_run_keeps_nothing(home: Path) -> None:
+    setup(home, [BEARISH])
+    dry = tk("tk", "news", "fetch", "--dry-run", "--now", NOW)
+    assert dry.returncode == 0 and json.loads(dry.stdout)["new"] == 1
+    listed = tk("tk", "news", "ls", "--json", "--now", NOW)
+    assert listed.stdout == ""
+
+
+def test_calendar_byte_order_mark_and_date_only_lines(home: Path) -> None:
+    home.mkdir()
+    text = "time_utc,event,importance\n2026-02-19T18:10:00Z,CPI,high\n2026-02-19,date only,high\n"
+    (home / "cal.csv").write_bytes(text.encode("utf-8-sig"))
+    (home / "config.toml").write_text('[news.calendar]\nfile = "cal.csv"\n')
+    result = tk("tk-news-gate", "--now", NOW, stdin=json.dumps(LONG) + "\n")
+    decision = json.loads(result.stdout)["decision"]
+    assert decision["newsReason"] == ["18:10 CPI (high): no new entries around it"]
+    assert decision["newsStatus"] == (
+        "fail-open: calendar: cal.csv:3: time_utc '2026-02-19' has no time of day; skipped"
+    )
+    assert "cal.csv:3: time_utc '2026-02-19' has no time of day" in result.stderr

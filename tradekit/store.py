@@ -126,6 +126,16 @@ MIGRATIONS: tuple[str, ...] = (
         items INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # v7: consumption is per item *and symbol* (an item about BTC and ETH blocks one cycle of
+    # each under consume = "once"); news_items.consumed_ms is no longer used.
+    """
+    CREATE TABLE news_consumed (
+        item_id TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        consumed_ms INTEGER NOT NULL,
+        PRIMARY KEY (item_id, symbol)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: How long to wait for another process's write transaction before giving up (exit 75).

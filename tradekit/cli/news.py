@@ -31,9 +31,10 @@ app = new_app(HELP)
 
 @app.command(
     "fetch",
-    help="Fetch every enabled source (or --source NAME) into the cache. One JSON line per "
-    "source on stdout: {source, ok, items, new, error, problems}. Exit status 0; 69 when "
-    "every source failed; 65 when some failed or had unreadable items (the rest are kept).",
+    help="Fetch every enabled source (or --source NAME) into the cache (--dry-run: fetch and "
+    "report, keep nothing). One JSON line per source on stdout: {source, ok, items, new, "
+    "error, problems}. Exit status 0; 69 when every source failed; 65 when some failed or "
+    "had unreadable items (the rest are kept).",
 )
 @common_options
 def fetch(
@@ -59,14 +60,20 @@ def fetch(
                 f"--source {', '.join(unknown)}: not in [news] sources "
                 f"({', '.join(sorted(names)) or 'none configured'})"
             )
+        if not settings.enabled:
+            session.reporter.warning("[news] enabled = false: nothing to fetch")
+            return ExitStatus.OK
         if not settings.sources:
             session.reporter.warning("no [[news.sources]] in the config: nothing to fetch")
             return ExitStatus.OK
         now_ms = int(session.clock.now().timestamp() * 1000)
         with (
-            Store(session.home.db_file, session.redactor) as store,
+            Store(session.home.db_file, session.redactor) as file_store,
             AuditLog(session.home.log("news"), session.redactor) as log,
         ):
+            # --dry-run: fetched and reported, kept in a private copy (the cache is untouched)
+            dry = session.mode.requested == "dry-run"
+            store = file_store.in_memory_copy() if dry else file_store
             reports = fetch_all(
                 settings, NewsCache(store), now_ms, os.environ,
                 only=set(source or []) or None, home=session.home.root,
@@ -128,7 +135,8 @@ def ls(
                 row = {
                     "id": item.id, "source": item.source, "title": item.title, "url": item.url,
                     "time": when, "symbols": list(scored.symbols), "tags": list(scored.tags),
-                    "score": scored.score, "direction": direction, "consumed": consumed,
+                    "score": scored.score, "direction": direction,
+                    "consumedFor": sorted(consumed),
                 }  # fmt: skip
                 sys.stdout.buffer.write(jsonio.dumps(row) + b"\n")
             else:

@@ -81,19 +81,21 @@ class GateRun:
                     "no [news] sources and no calendar configured: nothing is gated"
                 )
             return
-        events = []
+        events, problems = [], []
         if settings.calendar.file:
             path = Path(settings.calendar.file).expanduser()
             if not path.is_absolute():
                 path = session.home.root / path
             calendar = read_calendar(path)
             self._log_problems(session, "calendar", calendar.problems)
-            events = calendar.events
+            events, problems = calendar.events, calendar.problems
         self.now_ms = int(session.clock.now().timestamp() * 1000)
         self.cache = NewsCache(store)
         if self.fetch:
             self._fetch(session, settings)
-        self.gate = NewsGate(settings, self.cache, self.now_ms, events=events)
+        self.gate = NewsGate(
+            settings, self.cache, self.now_ms, events=events, calendar_problems=problems
+        )
         self.consume_allowed = session.mode.mode != "dry-run"
         if self.gate.failure is not None:
             session.reporter.warning(f"news {self.gate.status}")

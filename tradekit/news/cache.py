@@ -32,22 +32,27 @@ class NewsCache:
             )
             return db.total_changes - before
 
-    def recent(self, since_ms: int, until_ms: int) -> list[tuple[Item, int | None]]:
-        """Items published in [since, until], with when each was consumed (None: never)."""
+    def recent(self, since_ms: int, until_ms: int) -> list[tuple[Item, frozenset[str]]]:
+        """Items published in [since, until], each with the symbols it was consumed for."""
         rows = self.store.db.execute(
-            "SELECT id, source, title, url, published_ms, consumed_ms FROM news_items "
-            "WHERE published_ms >= ? AND published_ms <= ? ORDER BY published_ms DESC, id",
+            "SELECT i.id, i.source, i.title, i.url, i.published_ms, "
+            "group_concat(c.symbol, ' ') FROM news_items i "
+            "LEFT JOIN news_consumed c ON c.item_id = i.id "
+            "WHERE i.published_ms >= ? AND i.published_ms <= ? "
+            "GROUP BY i.id ORDER BY i.published_ms DESC, i.id",
             (since_ms, until_ms),
         ).fetchall()
-        return [(Item(r[0], r[1], r[2], r[4], r[3]), r[5]) for r in rows]
+        return [(Item(r[0], r[1], r[2], r[4], r[3]), frozenset((r[5] or "").split())) for r in rows]
 
-    def consume(self, ids: list[str], now_ms: int) -> None:
-        if not ids:
+    def consume(self, pairs: list[tuple[str, str]], now_ms: int) -> None:
+        """Mark (item id, symbol) pairs used up (consume = "once")."""
+        if not pairs:
             return
         with self.store.transaction() as db:
             db.executemany(
-                "UPDATE news_items SET consumed_ms=? WHERE id=? AND consumed_ms IS NULL",
-                [(now_ms, item_id) for item_id in ids],
+                "INSERT OR IGNORE INTO news_consumed (item_id, symbol, consumed_ms) "
+                "VALUES (?, ?, ?)",
+                [(item_id, symbol, now_ms) for item_id, symbol in pairs],
             )
 
     def record_fetch(
@@ -72,6 +77,11 @@ class NewsCache:
 
     def prune(self, before_ms: int) -> int:
         with self.store.transaction() as db:
+            db.execute(
+                "DELETE FROM news_consumed WHERE item_id IN "
+                "(SELECT id FROM news_items WHERE published_ms < ?)",
+                (before_ms,),
+            )
             return db.execute(
                 "DELETE FROM news_items WHERE published_ms < ?", (before_ms,)
             ).rowcount

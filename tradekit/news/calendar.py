@@ -35,7 +35,7 @@ def read_calendar(path: Path) -> Calendar:
     """Every readable event of the file; each line that is not one is a problem naming the
     file and the line, and the others are still used. A missing file is one problem."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark is not data
     except (OSError, UnicodeDecodeError) as exc:
         return Calendar([], [f"{path}: cannot read the calendar: {exc}"])
     events, problems = [], []
@@ -54,6 +54,9 @@ def read_calendar(path: Path) -> Calendar:
             moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
         except ValueError:
             problems.append(f"{where}: time_utc {when!r} is not an ISO 8601 time; skipped")
+            continue
+        if len(when) <= len("2026-01-01"):
+            problems.append(f"{where}: time_utc {when!r} has no time of day; skipped")
             continue
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)  # the column is UTC by definition

@@ -50,11 +50,15 @@ def fetch_all(
         source = configured
         if source.kind == "jsonl" and home is not None:
             source = source.model_copy(update={"url": str(home / Path(source.url).expanduser())})
+        token = environ.get(source.token_env or "", "").strip()
         try:
             fetched = fetcher(source, environ)
-        except SourceError as exc:
-            cache.record_fetch(source.name, now_ms, error=str(exc))
-            reports.append(SourceReport(source.name, ok=False, error=str(exc)))
+        except Exception as exc:  # one source never stops the others
+            error = str(exc) if isinstance(exc, SourceError) else f"{type(exc).__name__}: {exc}"
+            if token:
+                error = error.replace(token, "[redacted]")
+            cache.record_fetch(source.name, now_ms, error=error)
+            reports.append(SourceReport(source.name, ok=False, error=error))
             continue
         new = cache.add(fetched.items, now_ms)  # type: ignore[attr-defined]
         count = len(fetched.items)  # type: ignore[attr-defined]

@@ -8,8 +8,9 @@ few comparisons.
 - consume = "once": an item that blocked a real cycle (not a dry-run, a plan present) is
   not used again; "window": it blocks every cycle inside its window.
 - Failure policy: when a source's last good fetch is older than max_cache_age_minutes (or
-  it never succeeded), "open" lets plans through and "closed" blocks new entries; the
-  record's newsStatus says which happened and why.
+  it never succeeded), or the calendar could not be read whole, "open" lets plans through
+  and "closed" blocks new entries; the record's newsStatus says which happened and why (and
+  names a source whose last fetch failed while its older items are still used).
 - Only entries are gated: closes and other manage actions always pass.
 """
 
@@ -38,7 +39,7 @@ class GateVerdict:
     items: list[dict[str, Any]]
     events: list[dict[str, Any]]
     status: str
-    consumed: list[str] = field(default_factory=list)
+    consumed: list[tuple[str, str]] = field(default_factory=list)
 
 
 class NewsGate:
@@ -49,6 +50,7 @@ class NewsGate:
         now_ms: int,
         *,
         events: list[Event] | None = None,
+        calendar_problems: list[str] | None = None,
     ):
         self.settings = settings
         self.now_ms = now_ms
@@ -59,26 +61,29 @@ class NewsGate:
             bearish_max_score=settings.bearish_max_score,
         )
         since = now_ms - settings.recency_minutes * 60_000
-        self.scored: list[tuple[Scored, int | None]] = [
-            (rules.score(item), consumed)
-            for item, consumed in cache.recent(since, now_ms + CLOCK_SKEW_MS)
-        ]
-        self.by_symbol: dict[str, list[tuple[Scored, int | None]]] = {}
-        for scored, consumed in self.scored:
+        self.by_symbol: dict[str, list[Scored]] = {}
+        #: (item id, symbol) used up (consume = "once"), from the cache and this run
+        self.consumed: set[tuple[str, str]] = set()
+        for item, consumed_for in cache.recent(since, now_ms + CLOCK_SKEW_MS):
+            scored = rules.score(item)
             for symbol in scored.symbols:
-                self.by_symbol.setdefault(symbol, []).append((scored, consumed))
-        self.consumed_now: set[str] = set()
+                self.by_symbol.setdefault(symbol, []).append(scored)
+            self.consumed |= {(item.id, symbol) for symbol in consumed_for}
         self.events = blocking(events or [], settings.calendar, now_ms)
+        self.calendar_problems = list(calendar_problems or [])
+        self.warnings: list[str] = []
         self.failure = self._failure(cache)
 
     def _failure(self, cache: NewsCache) -> str | None:
         """Why the news cannot be trusted now (None: it can)."""
         sources = [s for s in self.settings.sources if s.enabled]
-        if not sources:
-            return None
+        problems = []
+        if self.calendar_problems:
+            first = self.calendar_problems[0]
+            more = len(self.calendar_problems) - 1
+            problems.append(f"calendar: {first}" + (f" (and {more} more)" if more else ""))
         known = cache.sources()
         oldest_ok = self.now_ms - self.settings.max_cache_age_minutes * 60_000
-        problems = []
         for source in sources:
             state = known.get(source.name)
             if state is None or state.last_ok_ms is None:
@@ -88,22 +93,30 @@ class NewsGate:
                 age = (self.now_ms - state.last_ok_ms) // 60_000
                 why = f" (last error: {state.last_error})" if state.last_error else ""
                 problems.append(f"{source.name} last fetched {age} min ago{why}")
+            elif state.last_error:
+                age = (self.now_ms - state.last_ok_ms) // 60_000
+                self.warnings.append(
+                    f"{source.name}: last fetch failed ({state.last_error}); its items of "
+                    f"{age} min ago are used"
+                )
         return "; ".join(problems) or None
 
     @property
     def status(self) -> str:
-        if self.failure is None:
-            return "ok" if self.settings.sources else "no sources configured"
-        return f"fail-{self.settings.failure_policy}: {self.failure}"
+        if self.failure is not None:
+            return f"fail-{self.settings.failure_policy}: {self.failure}"
+        status = "ok" if self.settings.sources else "no sources configured"
+        return "; ".join([status, *self.warnings])
 
     def judge(self, symbol: str, side: str, *, consume: bool) -> GateVerdict:
         settings = self.settings
         reasons: list[str] = []
         listed: list[dict[str, Any]] = []
-        consumed: list[str] = []
-        for scored, consumed_ms in self.by_symbol.get(symbol, ()):
+        consumed: list[tuple[str, str]] = []
+        symbol = symbol.upper()
+        for scored in self.by_symbol.get(symbol, ()):
             item = scored.item
-            used = consumed_ms is not None or item.id in self.consumed_now
+            used = (item.id, symbol) in self.consumed
             blocks = not (settings.consume == "once" and used) and (
                 (side == "long" and scored.bearish and settings.block_longs_on_bearish)
                 or (side == "short" and scored.bullish and settings.block_shorts_on_bullish)
@@ -111,8 +124,8 @@ class NewsGate:
             if blocks:
                 reasons.append(f"{self._hhmm(item.published_ms)} {item.title}")
                 if settings.consume == "once" and consume:
-                    consumed.append(item.id)
-                    self.consumed_now.add(item.id)
+                    consumed.append((item.id, symbol))
+                    self.consumed.add((item.id, symbol))
             if len(listed) < MAX_LISTED:
                 listed.append(_match(scored, blocks))
         for event in self.events:

@@ -123,7 +123,15 @@ class NewsSettings(Section):
     @field_validator("symbols")
     @classmethod
     def _lowercase(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        return {symbol.upper(): [w.lower() for w in words] for symbol, words in value.items()}
+        for symbol, words in value.items():
+            if not symbol.strip():
+                raise ValueError("a symbol name is empty")
+            if not words or any(not word.strip() for word in words):
+                raise ValueError(f"{symbol}: give at least one word, and no empty ones")
+        return {
+            symbol.strip().upper(): [w.strip().lower() for w in words]
+            for symbol, words in value.items()
+        }
 
     @field_validator("display_time_zone")
     @classmethod

@@ -71,6 +71,8 @@ def parse_time(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"not a time: {value!r}")
     if isinstance(value, int | float):
+        if not EARLIEST_MS / 1000 <= value <= LATEST_MS:  # seconds or milliseconds
+            raise ValueError(f"not a time: {str(value)[:40]!r}")
         return int(value if value > 1e11 else value * 1000)
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -78,4 +80,11 @@ def parse_time(value: Any) -> int:
         raise ValueError(f"not a time: {str(value)[:40]!r}") from None
     if moment.tzinfo is None:
         raise ValueError(f"no time zone in {value!r}")
-    return int(moment.astimezone(UTC).timestamp() * 1000)
+    ms = int(moment.astimezone(UTC).timestamp() * 1000)
+    if not EARLIEST_MS <= ms <= LATEST_MS:
+        raise ValueError(f"not a time: {str(value)[:40]!r}")
+    return ms
+
+
+EARLIEST_MS = 946_684_800_000  # 2000-01-01: news from before is not news
+LATEST_MS = 4_102_444_800_000  # 2100-01-01
