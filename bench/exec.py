@@ -15,13 +15,10 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
+from common import timed_run
 
 
 def approved(i: int) -> str:
@@ -43,17 +40,6 @@ def approved(i: int) -> str:
     )
 
 
-def run(stdin: bytes, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(
-        [str(BIN / "tk-exec"), "--dry-run"], input=stdin, capture_output=True, env=env, check=False
-    )
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(result.stderr.decode())
-    return elapsed
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plans", type=int, default=10_000)
@@ -61,13 +47,16 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tk-bench-exec-"))
     env = {**os.environ, "TK_HOME": str(work / "home"), "TK_NOW": "2026-02-19T18:00:00Z"}
-    single = [run((approved(-i) + "\n").encode(), env) for i in range(1, args.runs + 1)]
+    single = [
+        timed_run(["tk-exec", "--dry-run"], env, (approved(-i) + "\n").encode())
+        for i in range(1, args.runs + 1)
+    ]
     print(
         f"one plan per run: median {statistics.median(single) * 1000:.0f} ms "
         f"(min {min(single) * 1000:.0f} ms) over {args.runs} runs"
     )
     batch = "".join(approved(i) + "\n" for i in range(args.plans)).encode()
-    elapsed = run(batch, env)
+    elapsed = timed_run(["tk-exec", "--dry-run"], env, batch)
     print(
         f"{args.plans} plans in one run: {elapsed:.2f} s, "
         f"{elapsed / args.plans * 1e6:.0f} us per plan ({args.plans / elapsed:,.0f} plans/s)"

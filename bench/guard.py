@@ -20,13 +20,13 @@ import os
 import queue
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from decimal import Decimal
 from pathlib import Path
+
+from common import timed_run
 
 from tradekit import jsonio
 from tradekit.emulator.server import TEST_CREDENTIALS, Emulator
@@ -49,7 +49,6 @@ from tradekit.records import TradePlan
 from tradekit.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 
 
 def plan(i: int, price: str) -> dict:
@@ -182,23 +181,10 @@ def one_shot(runs: int) -> list[float]:
     env = {**os.environ, "TK_HOME": str(home), "TK_NOW": "2026-02-19T18:00:00Z"}
     env.pop("TK_CONFIG", None)
 
-    def tk(*args: str, stdin: bytes = b"") -> None:
-        result = subprocess.run(
-            [str(BIN / args[0]), *args[1:]], input=stdin, capture_output=True, env=env,
-            check=False,
-        )  # fmt: skip
-        if result.returncode != 0:
-            raise SystemExit(result.stderr.decode())
-
-    tk("tk", "data", "import", str(ROOT / "examples" / "BTCUSDT-1h.csv"))
-    line = jsonio.dumps(plan(0, "66336.1"))
-    tk("tk-exec", "--paper", stdin=line + b"\n")
-    tk("tk-guard", "--paper")  # starts tracking it
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        tk("tk-guard", "--paper")
-        timings.append((time.perf_counter() - start) * 1000)
+    timed_run(["tk", "data", "import", str(ROOT / "examples" / "BTCUSDT-1h.csv")], env)
+    timed_run(["tk-exec", "--paper"], env, jsonio.dumps(plan(0, "66336.1")) + b"\n")
+    timed_run(["tk-guard", "--paper"], env)  # starts tracking it
+    timings = [timed_run(["tk-guard", "--paper"], env) * 1000 for _ in range(runs)]
     shutil.rmtree(home, ignore_errors=True)
     return timings
 

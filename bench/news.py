@@ -15,13 +15,11 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
+from common import timed_run
+
 NOW_MS = 1771524000000  # 2026-02-19T18:00:00Z
 TITLES = [
     "Bitcoin rebounds above $66K as ETF inflows return",
@@ -38,15 +36,6 @@ def plan(i: int) -> str:
     symbol = "BTCUSDT" if i % 3 else "ETHUSDT"
     body = {"symbol": symbol, "side": side, "level": "strong", "reason": "bench"}
     return json.dumps({"tradePlanVersion": 1, "cycleId": f"b{i}", "plan": body})
-
-
-def timed(args: list[str], stdin: bytes, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(args, input=stdin, capture_output=True, env=env, check=False)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(result.stderr.decode())
-    return elapsed
 
 
 def main() -> None:
@@ -70,12 +59,12 @@ def main() -> None:
         '[news]\nsources = [{ name = "desk", kind = "jsonl", url = "news.jsonl" }]\n'
         '[news.calendar]\nfile = "calendar.csv"\n'
     )
-    timed([str(BIN / "tk"), "news", "fetch"], b"", env)
-    gate = [str(BIN / "tk-news-gate")]
+    timed_run(["tk", "news", "fetch"], env)
+    gate = ["tk-news-gate"]
     one = (plan(1) + "\n").encode()
     many = "".join(plan(i) + "\n" for i in range(args.plans)).encode()
-    t_one = statistics.median(timed(gate, one, env) for _ in range(args.runs))
-    t_many = statistics.median(timed(gate, many, env) for _ in range(args.runs))
+    t_one = statistics.median(timed_run(gate, env, one) for _ in range(args.runs))
+    t_many = statistics.median(timed_run(gate, env, many) for _ in range(args.runs))
     per_plan = (t_many - t_one) / (args.plans - 1) * 1000
     print(
         f"tk-news-gate, warm cache of {args.items} items: one plan {t_one * 1000:.0f} ms "

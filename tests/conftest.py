@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,22 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("TK_CONFIG", "BITGET_API_KEY", "BITGET_API_SECRET", "BITGET_API_PASSPHRASE"):
         monkeypatch.delenv(name, raising=False)
     return path
+
+
+class MovableClock:
+    """A clock the test moves by hand (the exchanges' and the guard's `now`)."""
+
+    def __init__(self, start: datetime):
+        self.moment = start
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def ms(self) -> int:
+        return int(self.moment.timestamp() * 1000)
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
 
 
 def script(name: str) -> str:

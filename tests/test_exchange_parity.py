@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, MovableClock
 
 from tradekit.emulator.server import TEST_CREDENTIALS, Emulator
 from tradekit.emulator.trading import Fault
@@ -26,17 +26,6 @@ from tradekit.market.store import CandleStore
 from tradekit.store import Store
 
 START = datetime(2026, 2, 17, 10, tzinfo=UTC)
-
-
-class MovableClock:
-    def __init__(self, start: datetime):
-        self.moment = start
-
-    def now(self) -> datetime:
-        return self.moment
-
-    def ms(self) -> int:
-        return int(self.moment.timestamp() * 1000)
 
 
 @dataclass

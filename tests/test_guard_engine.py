@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, MovableClock
 from test_tk_exec import approved
 
 from tradekit.emulator.server import TEST_CREDENTIALS, Emulator
@@ -36,20 +36,6 @@ from tradekit.store import Store
 
 START = datetime(2026, 2, 19, 18, tzinfo=UTC)  # the bundled candles' last close: 66336.1
 EXEC = ExecutionSettings(retry_delays=[0.01, 0.02])
-
-
-class MovableClock:
-    def __init__(self, start: datetime):
-        self.moment = start
-
-    def now(self) -> datetime:
-        return self.moment
-
-    def ms(self) -> int:
-        return int(self.moment.timestamp() * 1000)
-
-    def advance(self, **delta: float) -> None:
-        self.moment += timedelta(**delta)
 
 
 @dataclass

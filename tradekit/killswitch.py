@@ -44,19 +44,12 @@ def _file_state(path: Path) -> KillState | None:
 def kill_state(
     home: Path, flag: str | None, environ: Mapping[str, str] | None = None
 ) -> tuple[KillState, str]:
-    """The switch's state and where it came from."""
-    env = os.environ if environ is None else environ
-    found: list[tuple[KillState, str]] = []
-    file_state = _file_state(home / FILE_NAME)
-    if file_state is not None:
-        found.append((file_state, f"file TK_HOME/{FILE_NAME}"))
-    if env.get(ENV_VAR):
-        found.append((_parse(env[ENV_VAR]), f"${ENV_VAR}"))
-    if flag:
-        found.append((_parse(flag), "database flag (tk kill)"))
-    if not found:
+    """The switch's state and where it came from (the strictest source wins)."""
+    sources = kill_sources(home, flag, environ)
+    if not sources:
         return "off", ""
-    return max(found, key=lambda item: _RANK[item[0]])
+    source, state = max(sources.items(), key=lambda item: _RANK[item[1]])
+    return state, source
 
 
 def kill_sources(

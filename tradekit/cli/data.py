@@ -187,13 +187,11 @@ def fetch_into(
     end: int,
 ) -> int:
     """Fetch [start, end) into the store page by page, with a progress bar on a terminal."""
-    from tradekit.exchange.bitget import ExchangeSettings, client, fetch_candles
+    from tradekit.exchange.bitget import client, fetch_candles, settings_of
     from tradekit.market.candles import Candles
 
     settings = session.config.exchange
-    exchange = client(
-        ExchangeSettings(settings.url, settings.demo, settings.rate_limit, settings.timeout_ms)
-    )
+    exchange = client(settings_of(settings))
     added = 0
     progress = None
     if sys.stderr.isatty() and session.reporter.verbosity >= 0:

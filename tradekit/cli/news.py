@@ -120,30 +120,25 @@ def ls(
         settings = session.config.news
         now_ms = int(session.clock.now().timestamp() * 1000)
         window_ms = int((hours * 3600 if hours else settings.recency_minutes * 60) * 1000)
-        rules = Rules.build(
-            settings.symbols,
-            bullish_score=settings.bullish_score,
-            bearish_max_score=settings.bearish_max_score,
-        )
+        rules = Rules.from_settings(settings)
         with Store(session.home.db_file, session.redactor) as store:
             cached = NewsCache(store).recent(now_ms - window_ms, now_ms)
         for item, consumed in cached:
             scored = rules.score(item)
-            direction = "bearish" if scored.bearish else "bullish" if scored.bullish else "-"
             when = datetime.fromtimestamp(item.published_ms / 1000, UTC)
             if json_output:
                 row = {
                     "id": item.id, "source": item.source, "title": item.title, "url": item.url,
                     "time": when, "symbols": list(scored.symbols), "tags": list(scored.tags),
-                    "score": scored.score, "direction": direction,
+                    "score": scored.score, "direction": scored.direction,
                     "consumedFor": sorted(consumed),
                 }  # fmt: skip
                 sys.stdout.buffer.write(jsonio.dumps(row) + b"\n")
             else:
                 symbols = ",".join(scored.symbols) or "-"
                 typer.echo(
-                    f"{when:%Y-%m-%d %H:%M}Z  {direction:<7} {scored.score:+d}  {symbols:<16} "
-                    f"{item.title}"
+                    f"{when:%Y-%m-%d %H:%M}Z  {scored.direction:<7} {scored.score:+d}  "
+                    f"{symbols:<16} {item.title}"
                 )
         if not cached and not json_output:
             session.reporter.note("no cached items in that window (run `tk news fetch`)")

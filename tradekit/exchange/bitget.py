@@ -36,6 +36,11 @@ class ExchangeSettings:
     timeout_ms: int = 10_000
 
 
+def settings_of(config: Any) -> ExchangeSettings:
+    """The client settings of an [exchange] config section."""
+    return ExchangeSettings(config.url, config.demo, config.rate_limit, config.timeout_ms)
+
+
 def translate(exc: Exception, what: str) -> TradekitError:
     """A ccxt exception as a tradekit error with the right exit status."""
     detail = f"{what}: {type(exc).__name__}: {str(exc)[:300]}"

@@ -41,11 +41,11 @@ def paper_exchange(session: Any, store: Any) -> Any:
 def bitget_exchange(session: Any, store: Any, environ: Mapping[str, str] | None = None) -> Any:
     """Bitget through ccxt with the environment's credentials and markets cached in `store`."""
     from tradekit.exchange.adapters import BitgetAdapter, MarketCache
-    from tradekit.exchange.bitget import ExchangeSettings, client
+    from tradekit.exchange.bitget import client, settings_of
 
     settings = session.config.exchange
     ccxt_client = client(
-        ExchangeSettings(settings.url, settings.demo, settings.rate_limit, settings.timeout_ms),
+        settings_of(settings),
         credentials(environ),
     )
 

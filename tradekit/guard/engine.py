@@ -173,21 +173,17 @@ class Guard:
         (the caller then runs a full pass). A stop that moves is kept in the book and the
         guard closes at it from now on; the exchange's copy is moved by the next pass."""
         now = self.now_ms()
-        if now - ticker.ts_ms > self.settings.watch.max_stale_seconds * 1000:
+        if self.settings.watch.is_stale(ticker.ts_ms, now):
             return None  # never an exit on an old price; the pass reports it
         for tracked in self.book.open_positions():
             if tracked.symbol != symbol or tracked.unmanaged:
                 continue
             decision = decide(tracked, ticker.last, now, self.settings)
             if decision.close is not None and decision.close.fraction == 1:
-                position = PositionInfo(
-                    tracked.symbol, tracked.side, tracked.size, tracked.entry, 1,  # type: ignore[arg-type]
-                    "isolated", None, Decimal(0),
-                )  # fmt: skip
                 prices = {"last": ticker.last, "mark": ticker.mark, "stop": tracked.stop_loss}
                 state, close = decision.state, decision.close
-                with deferred_interrupts():
-                    self._close(state, position, close, now, PassResult(), prices=prices)
+                with deferred_interrupts():  # the book's size: the pass after it reconciles
+                    self._close(state, tracked.size, close, now, PassResult(), prices=prices)
                 return decision.close.reason
             if decision.state != tracked:  # the best price, a trail armed or moved
                 self.book.save(decision.state)
@@ -385,7 +381,7 @@ class Guard:
                 symbol=symbol,
             )  # fmt: skip
         for tracked, position in held:
-            self._close(tracked, position, Close("panic"), now, result)
+            self._close(tracked, position.size, Close("panic"), now, result)
         after = "the switch stays at panic until cleared"
         if self.act and self.store.get_flag(FLAG) == "panic":
             from datetime import UTC, datetime
@@ -412,10 +408,12 @@ class Guard:
         ticker = ticker or self.exchange.ticker(tracked.symbol)
         stops = [s for s in self._resting_stops(tracked.symbol) if self._covers_side(s, tracked)]
         tracked = self._with_atr(tracked)
-        prices = {"last": ticker.last, "mark": ticker.mark, "entry": tracked.entry}
-        prices["stop"] = tracked.stop_loss
-        age_s = (now - ticker.ts_ms) / 1000
-        if age_s > self.settings.watch.max_stale_seconds:
+        prices = {
+            "last": ticker.last, "mark": ticker.mark, "entry": tracked.entry,
+            "stop": tracked.stop_loss,
+        }  # fmt: skip
+        if self.settings.watch.is_stale(ticker.ts_ms, now):
+            age_s = (now - ticker.ts_ms) / 1000
             result.stale.append(tracked.symbol)
             self._ensure_stop(tracked, position, stops, now, result)
             self.event("hold", tracked, "stale_price", prices=prices, age_seconds=round(age_s, 1))
@@ -440,7 +438,7 @@ class Guard:
             if decision.close.fraction < 1:
                 self._take_partial(tracked, position, decision.close, prices)
                 return
-            self._close(tracked, position, decision.close, now, result, prices=prices)
+            self._close(tracked, position.size, decision.close, now, result, prices=prices)
             return
         if decision.move_stop is not None:
             self.event("move_stop", tracked, decision.move_stop.reason, prices=prices)
@@ -503,7 +501,7 @@ class Guard:
     def _close(
         self,
         tracked: Tracked,
-        position: PositionInfo,
+        size: Decimal,
         close: Close,
         now: int,
         result: PassResult,
@@ -511,7 +509,7 @@ class Guard:
         prices: dict[str, Any] | None = None,
     ) -> None:
         order = Planned(
-            "close", self._oid(tracked, "close"), "order", tracked.close_side, position.size,
+            "close", self._oid(tracked, "close"), "order", tracked.close_side, size,
             reduce_only=True,
         )  # fmt: skip
         try:
@@ -536,7 +534,7 @@ class Guard:
         self._record_closed(tracked, close.reason, pnl, now, result)
         self.event(
             "close", tracked, close.reason, order_ids=ids, pnl=pnl,
-            prices={**(prices or {}), "exit": exit_price}, size=str(position.size),
+            prices={**(prices or {}), "exit": exit_price}, size=str(size),
         )  # fmt: skip
 
     def _cancel_stops(self, tracked: Tracked) -> None:
@@ -643,7 +641,7 @@ class Guard:
             self.event(
                 "sl_missing", tracked, f"stop-loss still not placed after {waited:.0f} s: {why}"
             )
-            self._close(tracked, position, Close("protective_close"), now, result)
+            self._close(tracked, position.size, Close("protective_close"), now, result)
             self._safe_mode(f"{tracked.symbol} could not be protected by a stop-loss", result)
             return False
         self.event(

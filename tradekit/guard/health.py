@@ -63,11 +63,7 @@ def readiness(
             and pass_age <= watch.reconcile_seconds * 3000
         )
         stale = sorted(
-            {
-                s
-                for s in state.symbols
-                if now_ms - state.price_ms.get(s, 0) > watch.max_stale_seconds * 1000
-            }
+            {s for s in state.symbols if watch.is_stale(state.price_ms.get(s), now_ms)}
             | set(state.stale)
         )
         ws_healthy = state.feed_mode == "ws" and not state.feed_degraded

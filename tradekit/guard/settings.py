@@ -88,6 +88,10 @@ class WatchSettings(Section):
     #: how often the account, positions and orders are reconciled in --watch
     reconcile_seconds: float = Field(10.0, gt=0, le=86_400)
 
+    def is_stale(self, price_ms: int | None, now_ms: int) -> bool:
+        """Whether a price of that (exchange) time is too old to decide on."""
+        return price_ms is None or now_ms - price_ms > self.max_stale_seconds * 1000
+
 
 class HealthSettings(Section):
     enabled: bool = True

@@ -114,13 +114,8 @@ class Watcher:
             self.full_pass()  # reconcile what the close changed
 
     def full_pass(self) -> PassResult:
-        now = self.wall()
-        fresh = {
-            symbol: ticker
-            for symbol, ticker in self.latest.items()
-            if now - self.state.price_ms.get(symbol, 0)
-            <= self.settings.watch.max_stale_seconds * 1000
-        }
+        now, watch = self.wall(), self.settings.watch
+        fresh = {s: t for s, t in self.latest.items() if not watch.is_stale(t.ts_ms, now)}
         try:
             result = self.guard.run_once(prices=fresh)
         except TradekitError as exc:  # not the exchange (that is in the result): the database
@@ -150,12 +145,11 @@ class Watcher:
     def _poll_rest(self) -> None:
         """Prices over REST for the symbols the stream does not bring."""
         self.next_poll_ms = self.wall() + int(self.settings.watch.interval_seconds * 1000)
-        stale_after = self.settings.watch.max_stale_seconds * 1000
+        watch = self.settings.watch
         for symbol in sorted(self.watched):
-            if self.feed is not None and self.feed.is_up(symbol):
-                seen = self.state.price_ms.get(symbol, 0)
-                if self.wall() - seen <= stale_after:
-                    continue  # the stream is live
+            live = self.feed is not None and self.feed.is_up(symbol)
+            if live and not watch.is_stale(self.state.price_ms.get(symbol), self.wall()):
+                continue  # the stream brings it
             try:
                 ticker = self.guard.exchange.ticker(symbol)
             except ExchangeError as exc:
@@ -232,10 +226,7 @@ def watch_forever(run: Any) -> ExitStatus:
 
 
 def _ws_client(session: Any) -> Any:
-    from tradekit.exchange.bitget import ExchangeSettings, ws_client
+    from tradekit.exchange.bitget import settings_of, ws_client
 
     config = session.config.exchange
-    return ws_client(
-        ExchangeSettings(config.url, config.demo, config.rate_limit, config.timeout_ms),
-        config.ws_url,
-    )
+    return ws_client(settings_of(config), config.ws_url)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tradekit.news.cache import NewsCache
-from tradekit.news.model import SourceError
-from tradekit.news.settings import NewsSettings
+from tradekit.news.model import Fetched, SourceError
+from tradekit.news.settings import NewsSettings, SourceSettings
 from tradekit.news.sources import fetch
 
 #: items older than this are dropped from the cache at each fetch
@@ -40,7 +40,7 @@ def fetch_all(
     *,
     only: set[str] | None = None,
     home: Path | None = None,
-    fetcher: Callable[..., object] = fetch,
+    fetcher: Callable[[SourceSettings, Mapping[str, str]], Fetched] = fetch,
 ) -> list[SourceReport]:
     """`home`: where relative jsonl paths start (TK_HOME)."""
     reports = []
@@ -60,10 +60,10 @@ def fetch_all(
             cache.record_fetch(source.name, now_ms, error=error)
             reports.append(SourceReport(source.name, ok=False, error=error))
             continue
-        new = cache.add(fetched.items, now_ms)  # type: ignore[attr-defined]
-        count = len(fetched.items)  # type: ignore[attr-defined]
-        cache.record_fetch(source.name, now_ms, items=count)
-        problems = list(fetched.problems)  # type: ignore[attr-defined]
-        reports.append(SourceReport(source.name, True, count, new, problems=problems))
+        new = cache.add(fetched.items, now_ms)
+        cache.record_fetch(source.name, now_ms, items=len(fetched.items))
+        reports.append(
+            SourceReport(source.name, True, len(fetched.items), new, problems=fetched.problems)
+        )
     cache.prune(now_ms - KEEP_DAYS * 86_400_000)
     return reports

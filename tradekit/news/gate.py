@@ -55,11 +55,7 @@ class NewsGate:
         self.settings = settings
         self.now_ms = now_ms
         self.zone = ZoneInfo(settings.display_time_zone)
-        rules = Rules.build(
-            settings.symbols,
-            bullish_score=settings.bullish_score,
-            bearish_max_score=settings.bearish_max_score,
-        )
+        rules = Rules.from_settings(settings)
         since = now_ms - settings.recency_minutes * 60_000
         self.by_symbol: dict[str, list[Scored]] = {}
         #: (item id, symbol) used up (consume = "once"), from the cache and this run
@@ -70,6 +66,13 @@ class NewsGate:
                 self.by_symbol.setdefault(symbol, []).append(scored)
             self.consumed |= {(item.id, symbol) for symbol in consumed_for}
         self.events = blocking(events or [], settings.calendar, now_ms)
+        self.event_records = [
+            {
+                "time": _iso(e.at_ms), "event": e.name, "importance": e.importance,
+                "country": e.country or None,
+            }
+            for e in self.events
+        ]  # fmt: skip
         self.calendar_problems = list(calendar_problems or [])
         self.warnings: list[str] = []
         self.failure = self._failure(cache)
@@ -135,14 +138,9 @@ class NewsGate:
             )
         if self.failure is not None and settings.failure_policy == "closed":
             reasons.append(f"news unavailable (fail-closed): {self.failure}")
-        events = [
-            {
-                "time": _iso(e.at_ms), "event": e.name, "importance": e.importance,
-                "country": e.country or None,
-            }
-            for e in self.events
-        ]  # fmt: skip
-        return GateVerdict(bool(reasons), reasons, listed, events, self.status, consumed)
+        return GateVerdict(
+            bool(reasons), reasons, listed, self.event_records, self.status, consumed
+        )
 
     def _hhmm(self, ms: int) -> str:
         return datetime.fromtimestamp(ms / 1000, self.zone).strftime("%H:%M")
@@ -154,9 +152,8 @@ def _iso(ms: int) -> str:
 
 def _match(scored: Scored, blocks: bool) -> dict[str, Any]:
     item = scored.item
-    direction = "bearish" if scored.bearish else "bullish" if scored.bullish else "neutral"
     return {
         "title": item.title, "url": item.url, "time": _iso(item.published_ms),
         "source": item.source, "score": scored.score, "tags": list(scored.tags),
-        "direction": direction, "blocks": blocks,
+        "direction": scored.direction, "blocks": blocks,
     }  # fmt: skip

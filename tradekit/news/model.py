@@ -25,6 +25,10 @@ class Scored:
     bullish: bool
     bearish: bool
 
+    @property
+    def direction(self) -> str:
+        return "bearish" if self.bearish else "bullish" if self.bullish else "neutral"
+
 
 @dataclass
 class Fetched:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from tradekit.news.model import Item, Scored
+from tradekit.news.settings import NewsSettings
 
 #: tag -> (points, words). Words are matched in the lowercased title; ASCII words as whole
 #: words, others (Chinese) as substrings.
@@ -84,6 +85,14 @@ class Rules:
             crypto=_pattern(CRYPTO),
             bullish_score=bullish_score,
             bearish_max_score=bearish_max_score,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: NewsSettings) -> Rules:
+        return cls.build(
+            settings.symbols,
+            bullish_score=settings.bullish_score,
+            bearish_max_score=settings.bearish_max_score,
         )
 
     def score(self, item: Item) -> Scored:
