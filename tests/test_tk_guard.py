@@ -158,7 +158,10 @@ def test_live_that_cannot_be_used_is_refused_not_run_dry(home: Path) -> None:
     result = tk("tk-guard", "--live", "--now", AT_18)  # no BITGET_API_* in the environment
     assert result.returncode == 78 and result.stdout == ""
     assert result.stderr.startswith("tk-guard: error: --live refused: ")
-    assert "BITGET_API_KEY" in result.stderr
+    assert result.stderr == (
+        "tk-guard: error: --live refused: missing or unusable BITGET_API_KEY, "
+        "BITGET_API_SECRET, BITGET_API_PASSPHRASE in the environment\n"
+    )
 
 
 def test_watch_settings_must_be_finite(home: Path) -> None:

@@ -25,6 +25,8 @@ class ModeChoice:
     requested: Mode | None
     #: Why the mode is not what was asked for (empty when it is).
     reasons: tuple[str, ...] = ()
+    #: Why live was refused, each condition (empty unless --live was refused).
+    refusals: tuple[str, ...] = ()
 
 
 def resolve_mode(
@@ -44,7 +46,7 @@ def resolve_mode(
             refusals.append("missing or unusable " + ", ".join(missing) + " in the environment")
         if refusals:
             reason = "live refused (" + "; ".join(refusals) + "): running dry-run"
-            return ModeChoice("dry-run", requested, (reason,))
+            return ModeChoice("dry-run", requested, (reason,), tuple(refusals))
         return ModeChoice("live", requested)
     if requested is not None:
         return ModeChoice(requested, requested)

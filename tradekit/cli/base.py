@@ -82,7 +82,7 @@ class Session:
             config = load_config(home.config_file)
         mode = resolve_mode(common.requested_mode, config, env, default_mode)
         if strict_live and mode.requested == "live" and mode.mode != "live":
-            raise ConfigError("--live refused: " + "; ".join(mode.reasons))
+            raise ConfigError("--live refused: " + "; ".join(mode.refusals))
         for reason in mode.reasons:
             reporter.warning(reason)
         return cls(prog, home, config, Clock(common.now), mode, redactor, reporter)
