@@ -179,3 +179,22 @@ def test_existing_content_is_never_rewritten(tmp_path: Path) -> None:
     assert after_second.startswith(after_first)
     new_lines = after_second[len(old) :].splitlines()
     assert [json.loads(line)["record"] for line in new_lines] == [{"new": 1}, {"new": 2}]
+
+
+def test_records_of_one_read_are_appended_together_each_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.jsonl"
+    ts = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    with AuditLog(path, Redactor(["hunter2-very-secret"])) as log:
+        log.append_inputs(
+            ts,
+            "risk",
+            [("<stdin>:1", b'{"a":1}'), ("<stdin>:3", b'{"b":"hunter2-very-secret"}')],
+            mode="paper",
+        )
+        log.append_inputs(ts, "risk", [], mode="paper")
+    assert path.read_text().splitlines() == [
+        '{"ts":"2026-11-20T10:00:00Z","stage":"risk","mode":"paper","input":"<stdin>:1",'
+        '"record":{"a":1}}',
+        '{"ts":"2026-11-20T10:00:00Z","stage":"risk","mode":"paper","input":"<stdin>:3",'
+        '"record":{"b":"[redacted]"}}',
+    ]

@@ -75,10 +75,12 @@ def test_a_bad_line_mid_pipe_fails_only_its_stage(home: Path) -> None:
     assert result.stdout.count("\n") == 2
 
 
-def test_records_stream_line_by_line(home: Path) -> None:
-    """A record comes out before the next one goes in (tail -F | tk-risk works)."""
+@pytest.mark.parametrize("command", ["tk-news-gate", "tk-risk"])
+def test_records_stream_line_by_line(home: Path, command: str) -> None:
+    """A record comes out before the next one goes in (tail -F | tk-risk works): tk-risk
+    works through what one read gives at once, which a line arriving alone is."""
     proc = subprocess.Popen(
-        [str(BIN / "tk-news-gate")],
+        [str(BIN / command)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -88,7 +90,9 @@ def test_records_stream_line_by_line(home: Path) -> None:
     for _ in range(3):
         proc.stdin.write(SEED_PLAN + "\n")
         proc.stdin.flush()
-        assert proc.stdout.readline() == SEED_PLAN + "\n"
+        out = json.loads(proc.stdout.readline())
+        assert out == {**json.loads(SEED_PLAN), **out}
+        assert ("risk" in out) == (command == "tk-risk")
     proc.stdin.close()
     assert proc.wait(timeout=30) == 0
 

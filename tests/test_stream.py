@@ -164,3 +164,38 @@ def test_fast_loading_is_used_only_where_it_is_exact(text: bytes, fast: bool) ->
     assert approximate is fast
     exact = jsonio.loads(text)
     assert {k: Decimal(repr(v)) if isinstance(v, float) else v for k, v in value.items()} == exact
+
+
+class _Trickle(io.RawIOBase):
+    """A pipe that returns the given pieces one read at a time."""
+
+    def __init__(self, pieces: list[bytes]):
+        self._pieces = list(pieces)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if not self._pieces:
+            return 0
+        piece = self._pieces.pop(0)
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+
+def test_lines_are_grouped_as_they_arrive_and_numbered_across_reads() -> None:
+    pieces = [b"\xef\xbb\xbfa\nb", b"c\n\n", b"d\ne", b"f", b"\n", b"g"]
+    with Inputs([], io.BufferedReader(_Trickle(pieces))) as inputs:
+        groups = [[(line.number, line.text) for line in group] for group in inputs.batches()]
+    assert groups == [[(1, b"a")], [(2, b"bc")], [(4, b"d")], [(5, b"ef")], [(6, b"g")]]
+
+
+def test_a_long_file_is_read_in_blocks_with_every_line_kept(tmp_path: Path) -> None:
+    path = tmp_path / "many.jsonl"
+    path.write_bytes(b"".join(b'{"n":%d}\n' % i for i in range(20_000)))
+    with Inputs([str(path)], io.BytesIO()) as inputs:
+        groups = list(inputs.batches())
+    assert 1 < len(groups) < 20_000
+    lines = [line for group in groups for line in group]
+    assert [line.number for line in lines] == list(range(1, 20_001))
+    assert lines[-1].text == b'{"n":19999}'

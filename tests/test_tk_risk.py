@@ -121,3 +121,27 @@ def test_a_bad_equity_is_a_usage_error(home: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().endswith("--equity 'lots' is not an amount")
     assert result.stdout == ""
+
+
+def test_a_bad_line_among_a_block_of_plans_keeps_its_place(home: Path) -> None:
+    """tk-risk works through a read's lines together: the error record still comes out
+    where the bad line was, and --on-error fail still journals and writes what came first."""
+    text = lines(plan("c1"), plan("c2", side="short")).replace("\n", '\n{"broken\n', 1)
+    emitted = run("tk-risk", "--on-error", "emit", "--equity", "1000", stdin=text)
+    assert emitted.returncode == 65
+    records = [json.loads(line) for line in emitted.stdout.splitlines()]
+    assert [r.get("cycleId") or r.get("error")[:12] for r in records] == [
+        "c1",
+        "invalid JSON",
+        "c2",
+    ]
+    assert records[1]["line"] == 2
+    failed = run("tk-risk", "--equity", "1000", stdin=text)
+    assert failed.returncode == 65
+    assert [json.loads(line)["cycleId"] for line in failed.stdout.splitlines()] == ["c1"]
+    journal = (home / "logs" / "decisions.jsonl").read_text().splitlines()
+    assert [(json.loads(e)["input"], json.loads(e)["record"]["cycleId"]) for e in journal] == [
+        ("<stdin>:1", "c1"),
+        ("<stdin>:3", "c2"),
+        ("<stdin>:1", "c1"),
+    ]

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from tradekit import jsonio
 from tradekit.redact import Redactor
@@ -37,7 +40,14 @@ class AuditLog:
 
     def append_line(self, line: bytes) -> None:
         """Append one line (a trailing newline is added). The bytes are redacted first."""
-        data = self._redactor.bytes(line.rstrip(b"\n")) + b"\n"
+        self._append(self._redactor.bytes(line.rstrip(b"\n")) + b"\n")
+
+    def append_lines(self, lines: Sequence[bytes]) -> None:
+        """Append complete lines (no newline in them) in one write: they land together."""
+        if lines:
+            self._append(self._redactor.bytes(b"\n".join(lines)) + b"\n")
+
+    def _append(self, data: bytes) -> None:
         fd = self._open()
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
@@ -60,6 +70,19 @@ class AuditLog:
         """`append` for a record already serialised as compact JSON bytes."""
         entry = {"ts": ts.astimezone(UTC), "stage": stage, **meta}
         self.append_line(jsonio.dumps(entry)[:-1] + b',"record":' + record + b"}")
+
+    def append_inputs(
+        self, ts: datetime, stage: str, records: Sequence[tuple[str, bytes]], **meta: Any
+    ) -> None:
+        """`append_record` for records serialised as compact JSON, each with the input line
+        it came from (`input`), in one write under one timestamp."""
+        head = jsonio.dumps({"ts": ts.astimezone(UTC), "stage": stage, **meta})[:-1]
+        self.append_lines(
+            [
+                b"".join((head, b',"input":', orjson.dumps(where), b',"record":', record, b"}"))
+                for where, record in records
+            ]
+        )
 
     def close(self) -> None:
         if self._fd is not None:

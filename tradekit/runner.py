@@ -3,8 +3,9 @@
 A stage is a name, the record model it reads, and a `process` function that returns the
 record to write. The runner owns everything else, so every stage behaves the same: bad
 lines handled per --on-error, the audit entry appended before the record is written (with
-SIGINT/SIGTERM held back in between), stdout flushed per line, a broken pipe ending the
-run quietly, and the run recorded in the store.
+SIGINT/SIGTERM held back in between), stdout flushed per line (per read, for a pure
+stage: a file goes through in blocks, a line arriving alone is answered at once), a broken
+pipe ending the run quietly, and the run recorded in the store.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tradekit.stream import (
     Parsed,
     R,
     Selector,
-    parse_lines,
+    parse_line,
     silence_stdout_after_broken_pipe,
     to_json_bytes,
 )
@@ -54,6 +55,10 @@ class Stage(Generic[R]):
     audit_trail: str | None = "decisions"
     #: Optionally picks the record out of each input object (e.g. from an audit entry).
     select: Selector | None = None
+    #: `process` acts on nothing outside the run (no orders, no database): the lines of
+    #: one read are worked through together, journaled in one write and written in one.
+    #: Otherwise each line is acted on, journaled and written before the next is read.
+    pure: bool = False
 
 
 @dataclass
@@ -86,51 +91,65 @@ class StageRun:
         return status, tally
 
     def _loop(self, inputs: Inputs, tally: StreamTally) -> ExitStatus:
-        stage = self.stage
-        redactor = self.writer.redactor
         with InterruptGuard() as guard:
             try:
-                for result in parse_lines(
-                    inputs.lines(), stage.model, stage.name, redactor, stage.select
-                ):
-                    tally.read += 1
-                    if isinstance(result, Invalid):
-                        tally.invalid += 1
-                        self._bad_line(result)
-                        if self.on_error is OnError.FAIL:
-                            tally.stopped_at = result.line
-                            self.reporter.error(
-                                f"stopped at {result.line.where} (--on-error fail); "
-                                "lines after it were not read"
-                            )
-                            break
-                        continue
-                    with guard.critical():  # act and journal: never interrupted in between
-                        out = stage.process(result)
-                        if out is None:
-                            continue
-                        data = to_json_bytes(out)  # serialised once, for both
-                        if self.trail is not None:
-                            self.trail.append_record(
-                                self.clock.now(),
-                                stage.name,
-                                data,
-                                mode=self.mode.mode,
-                                input=result.line.where,
-                            )
-                    self.writer.write_bytes(data, out)
-                    tally.written += 1
+                for lines in inputs.batches():
+                    groups = [lines] if self.stage.pure else [[line] for line in lines]
+                    for group in groups:
+                        if not self._group(group, tally, guard):
+                            return ExitStatus.BAD_INPUT
             except BrokenPipeError:
                 silence_stdout_after_broken_pipe()
                 return ExitStatus.BROKEN_PIPE
         return ExitStatus.BAD_INPUT if tally.invalid else ExitStatus.OK
 
-    def _bad_line(self, result: Invalid) -> None:
+    def _group(self, lines: list[InputLine], tally: StreamTally, guard: InterruptGuard) -> bool:
+        """Act on a group of lines, journal what they gave, then write it. False: stop (a
+        bad line under --on-error fail; what came before it is journaled and written)."""
+        stage = self.stage
+        journal: list[tuple[str, bytes]] = []
+        output: list[tuple[bytes, dict[str, Any] | Extended]] = []
+        going_on = True
+        with guard.critical():  # act and journal: never interrupted in between
+            for line in lines:
+                result = parse_line(
+                    line, stage.model, stage.name, self.writer.redactor, stage.select
+                )
+                if result is None:
+                    continue
+                tally.read += 1
+                if isinstance(result, Invalid):
+                    tally.invalid += 1
+                    self._bad_line(result, output)
+                    if self.on_error is OnError.FAIL:
+                        tally.stopped_at = result.line
+                        self.reporter.error(
+                            f"stopped at {result.line.where} (--on-error fail); "
+                            "lines after it were not read"
+                        )
+                        going_on = False
+                        break
+                    continue
+                out = stage.process(result)
+                if out is None:
+                    continue
+                data = to_json_bytes(out)  # serialised once, for both
+                journal.append((line.where, data))
+                output.append((data, out))
+            if self.trail is not None and journal:
+                self.trail.append_inputs(self.clock.now(), stage.name, journal, mode=self.mode.mode)
+        self.writer.write_group(output)
+        tally.written += len(journal)
+        return going_on
+
+    def _bad_line(
+        self, result: Invalid, output: list[tuple[bytes, dict[str, Any] | Extended]]
+    ) -> None:
         error = result.error.to_json_dict()
         self.reporter.bad_line(result.error)
         self.errors.append(self.clock.now(), self.stage.name, error, mode=self.mode.mode)
         if self.on_error is OnError.EMIT:
-            self.writer.write(error)
+            output.append((to_json_bytes(error), error))  # in its place among the records
 
 
 def passthrough(parsed: Parsed[Any]) -> Extended:

@@ -29,6 +29,8 @@ R = TypeVar("R", bound=Record)
 
 STDIN_NAME = "<stdin>"
 UTF8_BOM = b"\xef\xbb\xbf"
+#: How much input one read asks for: the most lines a stage works through at once.
+READ_SIZE = 64 * 1024
 #: How much of an offending line an error record quotes.
 INPUT_EXCERPT = 200
 
@@ -141,13 +143,33 @@ class Inputs:
             self.sources.append((name, handle))
 
     def lines(self) -> Iterator[InputLine]:
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self) -> Iterator[list[InputLine]]:
+        """The lines in the groups they arrive in: what one read returned, whole lines
+        only. A file goes through in blocks of READ_SIZE; a pipe fed a line at a time
+        gives one-line groups, so a stage that answers per group still answers at once."""
         for name, handle in self.sources:
-            for number, text in enumerate(handle, start=1):
-                if number == 1:
-                    text = text.removeprefix(UTF8_BOM)  # noqa: PLW2901 - as the editor wrote it
-                stripped = text.strip()
-                if stripped:
-                    yield InputLine(name, number, stripped)
+            read = getattr(handle, "read1", handle.read)  # read1: what is there, or wait
+            number = 0
+            partial: list[bytes] = []  # a line that has not ended yet
+            while chunk := read(READ_SIZE):
+                if b"\n" not in chunk:
+                    partial.append(chunk)
+                    continue
+                texts = chunk.split(b"\n")
+                if partial:
+                    texts[0] = b"".join([*partial, texts[0]])
+                rest = texts.pop()
+                partial = [rest] if rest else []
+                batch, number = _input_lines(name, number, texts)
+                if batch:
+                    yield batch
+            if partial:  # the last line, without a newline
+                batch, number = _input_lines(name, number, [b"".join(partial)])
+                if batch:
+                    yield batch
 
     def close(self) -> None:
         self._stack.close()
@@ -157,6 +179,18 @@ class Inputs:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _input_lines(source: str, last: int, texts: list[bytes]) -> tuple[list[InputLine], int]:
+    """Numbered, stripped, non-blank lines after line `last` of a source; and the new last."""
+    if last == 0 and texts:
+        texts[0] = texts[0].removeprefix(UTF8_BOM)  # as the editor wrote it
+    lines = []
+    for number, text in enumerate(texts, start=last + 1):
+        stripped = text.strip()
+        if stripped:
+            lines.append(InputLine(source, number, stripped))
+    return lines, last + len(texts)
 
 
 def _excerpt(text: bytes) -> str:
@@ -294,6 +328,18 @@ class JsonlWriter:
         self._stream.write(self.redactor.bytes(compact) + b"\n")
         self._stream.flush()
         self.count += 1
+
+    def write_group(self, lines: list[tuple[bytes, dict[str, Any] | Extended]]) -> None:
+        """`write_bytes` for several records in one write and one flush."""
+        if not lines:
+            return
+        if self._pretty:
+            data = b"\n".join(to_json_bytes(record, pretty=True) for _, record in lines)
+        else:
+            data = b"\n".join(compact for compact, _ in lines)
+        self._stream.write(self.redactor.bytes(data) + b"\n")
+        self._stream.flush()
+        self.count += len(lines)
 
     def write(self, record: dict[str, Any] | Extended) -> None:
         data = self.redactor.bytes(to_json_bytes(record, self._pretty))

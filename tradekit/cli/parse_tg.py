@@ -23,7 +23,7 @@ app = new_app(HELP)
 @common_options
 @stream_options(OnError.SKIP)
 def parse_tg(common: CommonOptions, stream: StreamOptions) -> None:
-    stage = Stage("parse-tg", TelegramMessage, passthrough, audit_trail="decisions")
+    stage = Stage("parse-tg", TelegramMessage, passthrough, audit_trail="decisions", pure=True)
     run_stream_stage(PROG, common, stream, stage)
 
 

@@ -65,7 +65,7 @@ def report(
             return raw
         return raw["record"] if raw["stage"] == stage_name else None
 
-    stage = Stage("report", TradePlan, count, audit_trail=None, select=select)
+    stage = Stage("report", TradePlan, count, audit_trail=None, select=select, pure=True)
     run_stream_stage(PROG, common, stream, stage, finish=show)
 
 

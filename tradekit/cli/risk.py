@@ -58,7 +58,7 @@ def risk(
     ] = None,
 ) -> None:
     checker = RiskChecker(equity)
-    stage = Stage("risk", TradePlan, checker.process)
+    stage = Stage("risk", TradePlan, checker.process, pure=True)
     run_stream_stage(PROG, common, stream, stage, start=checker.start)
 
 
