@@ -71,11 +71,14 @@ class RiskChecker:
         self.snap: Any = None
         self.settings: Any = None
         self.now_ms = 0
+        self.assess: Any = None
 
     def start(self, session: Session, store: Any) -> None:
         from tradekit.exchange.connect import bitget_exchange, paper_exchange
         from tradekit.risk.gather import gather
+        from tradekit.risk.rules import assess
 
+        self.assess = assess
         mode = session.mode.mode
         exchange = None
         if mode == "paper":
@@ -94,14 +97,13 @@ class RiskChecker:
         )
 
     def process(self, parsed: Parsed[TradePlan]) -> Extended:
-        from tradekit.risk.account import Entry
-        from tradekit.risk.rules import assess
-
-        block = assess(parsed.record, self.snap, self.settings, self.now_ms)
+        block = self.assess(parsed.record, self.snap, self.settings, self.now_ms)
         if block is None:
             return Extended(parsed, {})
         plan = parsed.record.plan
         if block.approved and plan is not None and plan.effective_action == "open":
+            from tradekit.risk.account import Entry
+
             entry = Entry(plan.symbol or "", plan.side or "", self.now_ms)
             self.snap = replace(
                 self.snap,

@@ -41,9 +41,9 @@ class AccountSnapshot:
     markets: Mapping[str, MarketSpec]
     prices: Mapping[str, Decimal]
     atr: Callable[[str], Decimal | None] = field(default=lambda _symbol: None)
-    #: the reasons of rules that look only at the account, worked out once per snapshot
-    #: (a new snapshot, after an approval, starts empty)
-    account_reasons: dict[Any, str | None] = field(
+    #: the reasons of the rules that look at no more of a plan than its symbol and side,
+    #: worked out once per symbol and side (a new snapshot, after an approval, starts empty)
+    account_reasons: dict[Any, list[Any]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
 
@@ -56,23 +56,21 @@ class Lazy(Mapping[str, Any]):
         self._fetch = fetch
         self._cache: dict[str, Any] = {}
 
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            value = self._cache[key]
+        except KeyError:
+            value = self._cache[key] = self._fetch(key) if isinstance(key, str) else None
+        return default if value is None else value
+
     def __getitem__(self, key: str) -> Any:
-        if key not in self._cache:
-            self._cache[key] = self._fetch(key)
-        value = self._cache[key]
+        value = self.get(key)
         if value is None:
             raise KeyError(key)
         return value
 
     def __contains__(self, key: object) -> bool:
-        if not isinstance(key, str):
-            return False
-        if key not in self._cache:
-            self._cache[key] = self._fetch(key)
-        return self._cache[key] is not None
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._cache[key] if key in self else default
+        return self.get(key) is not None  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[str]:
         return (key for key, value in self._cache.items() if value is not None)

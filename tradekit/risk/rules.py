@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from tradekit.records import Plan, TradePlan
@@ -79,23 +79,10 @@ def _plan_problems(plan: Plan, entry: Decimal | None) -> list[str]:
         problems.append("plan.symbol: required to open a position")
     if plan.side is None:
         problems.append("plan.side: required to open a position (long or short)")
-    numbers = [("plan.stopLoss", plan.stop_loss)]
-    if plan.entry is not None:
-        numbers += [
-            ("plan.entry.price", plan.entry.price),
-            ("plan.entry.low", plan.entry.low),
-            ("plan.entry.high", plan.entry.high),
-        ]
-    numbers += [(f"plan.takeProfits[{i}]", tp) for i, tp in enumerate(plan.take_profits or [])]
-    problems += [
-        f"{name}: {_fmt(value)} must be above 0"
-        for name, value in numbers
-        if value is not None and value <= 0
-    ]
-    low, high = (plan.entry.low, plan.entry.high) if plan.entry else (None, None)
-    if low is not None and high is not None and low > high:
-        problems.append("plan.entry: low is above high")
-    tps = [tp for tp in (plan.take_profits or []) if tp > 0]
+    stop, tps = plan.stop_loss, plan.take_profits or []
+    if (stop is not None and stop <= 0) or not all(tp > 0 for tp in tps) or plan.entry:
+        problems += _number_problems(plan)
+        tps = [tp for tp in tps if tp > 0]
     if plan.side and len(tps) > 1:
         ordered = sorted(tps, reverse=plan.side == "short")
         if tps != ordered:
@@ -116,6 +103,27 @@ def _plan_problems(plan: Plan, entry: Decimal | None) -> list[str]:
                 f"plan.takeProfits: {_fmt(wrong[0])} must be {where} the entry "
                 f"{_fmt(entry)} for a {plan.side}"
             )
+    return problems
+
+
+def _number_problems(plan: Plan) -> list[str]:
+    """Prices at or below 0, naming the field; an entry range upside down."""
+    numbers = [("plan.stopLoss", plan.stop_loss)]
+    if plan.entry is not None:
+        numbers += [
+            ("plan.entry.price", plan.entry.price),
+            ("plan.entry.low", plan.entry.low),
+            ("plan.entry.high", plan.entry.high),
+        ]
+    numbers += [(f"plan.takeProfits[{i}]", tp) for i, tp in enumerate(plan.take_profits or [])]
+    problems = [
+        f"{name}: {_fmt(value)} must be above 0"
+        for name, value in numbers
+        if value is not None and value <= 0
+    ]
+    low, high = (plan.entry.low, plan.entry.high) if plan.entry else (None, None)
+    if low is not None and high is not None and low > high:
+        problems.append("plan.entry: low is above high")
     return problems
 
 
@@ -188,8 +196,7 @@ def assess(
     )
 
 
-@dataclass(frozen=True)
-class Ctx:
+class Ctx(NamedTuple):
     """What each account rule looks at."""
 
     record: TradePlan
@@ -339,28 +346,27 @@ ACCOUNT_RULES = (
 )  # fmt: skip
 
 
-#: rules that depend on the account and the clock only, not on the plan
-SNAPSHOT_RULES = frozenset({
-    rule_enabled, rule_kill_switch, rule_trades_per_day, rule_min_interval,
-    rule_daily_loss_cap, rule_open_positions, rule_stop_loss_streak, rule_drawdown,
-})  # fmt: skip
-
-
-#: marks, in a snapshot's cached results, a rule that must look at each plan
-_PER_PLAN = object()
+#: rules that look at more of the plan than its symbol and side; every other rule depends
+#: only on the account, the clock, the settings, the symbol and the side
+PLAN_RULES = frozenset({rule_news, rule_confidence, rule_signal_age})
 
 
 def _account_rules(c: Ctx) -> list[str]:
-    key = (id(c.settings), c.now_ms)
-    results = c.snap.account_reasons.get(key)
-    if results is None:  # once per snapshot: the account-only rules
-        results = [rule(c) if rule in SNAPSHOT_RULES else _PER_PLAN for rule in ACCOUNT_RULES]
-        c.snap.account_reasons[key] = results
+    key = (id(c.settings), c.now_ms, c.symbol, c.side)
+    steps = c.snap.account_reasons.get(key)
+    if steps is None:  # once per snapshot, symbol and side: in order, a reason or a rule
+        steps = []
+        for rule in ACCOUNT_RULES:
+            step = rule if rule in PLAN_RULES else rule(c)
+            if step is not None:
+                steps.append(step)
+        c.snap.account_reasons[key] = steps
     reasons = []
-    for rule, result in zip(ACCOUNT_RULES, results, strict=True):
-        reason = rule(c) if result is _PER_PLAN else result
-        if reason is not None:
-            reasons.append(reason)  # type: ignore[arg-type]
+    for step in steps:
+        if step.__class__ is str:
+            reasons.append(step)
+        elif (reason := step(c)) is not None:
+            reasons.append(reason)
     return reasons
 
 
