@@ -182,3 +182,15 @@ def test_tradeplan_schema_accepts_the_seed_plan_shape() -> None:
     assert schema["required"] == ["tradePlanVersion", "cycleId"]
     assert schema["properties"]["tradePlanVersion"]["const"] == 1
     assert schema["additionalProperties"] is True
+
+
+@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("-Infinity"), float("inf")])
+def test_a_price_that_is_not_finite_is_refused_by_the_model(value: object) -> None:
+    with pytest.raises(ValidationError, match="must be a finite number"):
+        TradePlan.model_validate(
+            {"tradePlanVersion": 1, "cycleId": "c", "plan": {"stopLoss": value}}
+        )
+    with pytest.raises(ValidationError, match="must be a finite number"):
+        TradePlan.model_validate_json(
+            b'{"tradePlanVersion":1,"cycleId":"c","plan":{"stopLoss":NaN}}'
+        )
