@@ -95,11 +95,16 @@ def _number_text(value: Decimal) -> str:
     return str(value)
 
 
+def json_number(value: Decimal) -> orjson.Fragment:
+    """A finite Decimal as its exact JSON number, ready for orjson."""
+    if not value.is_finite():
+        raise JsonError(f"{value} cannot be written: numbers must be finite")
+    return orjson.Fragment(_number_text(value).encode("ascii"))
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise JsonError(f"{value} cannot be written: numbers must be finite")
-        return orjson.Fragment(_number_text(value).encode("ascii"))
+        return json_number(value)
     if isinstance(value, set | frozenset):
         return sorted(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")

@@ -8,6 +8,7 @@ policy decides what happens next. Writing: one JSON line per record, flushed at 
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -102,7 +103,7 @@ class Extended:
             or not body.endswith(b"}")
             # a block the line has already is replaced, not appended (this test may also
             # match the name elsewhere in the line: then the slow way is taken, still right)
-            or any(b'"' + key.encode() + b'"' in body for key in self.blocks)
+            or any(_quoted(key) in body for key in self.blocks)
         ):
             return jsonio.dumps(self.as_dict(), pretty=pretty)
         if not self.blocks:
@@ -110,6 +111,11 @@ class Extended:
         head = body[:-1].rstrip()
         comma = b"" if head.endswith(b"{") else b","
         return head + comma + jsonio.dumps(self.blocks)[1:-1] + b"}"
+
+
+@functools.cache
+def _quoted(key: str) -> bytes:
+    return orjson.dumps(key)
 
 
 def to_json_bytes(record: dict[str, Any] | Extended, pretty: bool = False) -> bytes:
@@ -236,6 +242,23 @@ def parse_line(
     no secret (whole or in part) can reach an error record.
     """
 
+    if select is None and jsonio.fits_doubles(line.text):
+        try:  # pydantic's own JSON reader: no Python dict in between
+            record = model.model_validate_json(line.text)
+        except ValidationError:
+            pass  # the exact reader below says what is wrong, as it always has
+        else:
+            return Parsed(line, None, record, approximate=True)
+    return _parse_exactly(line, model, stage, redactor, select)
+
+
+def _parse_exactly(
+    line: InputLine,
+    model: type[R],
+    stage: str,
+    redactor: Redactor | None,
+    select: Selector | None,
+) -> Parsed[R] | Invalid | None:
     def invalid(error: str, problems: list[FieldProblem] | None = None) -> Invalid:
         first = problems[0].field if problems else None
         return Invalid(
@@ -251,13 +274,6 @@ def parse_line(
             ),
         )
 
-    if select is None and jsonio.fits_doubles(line.text):
-        try:  # pydantic's own JSON reader: no Python dict in between
-            record = model.model_validate_json(line.text)
-        except ValidationError:
-            pass  # the exact reader below says what is wrong, as it always has
-        else:
-            return Parsed(line, None, record, approximate=True)
     try:
         if select is None:
             raw, approximate = jsonio.loads_fast(line.text)

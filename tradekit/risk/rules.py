@@ -13,6 +13,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from tradekit.jsonio import json_number
 from tradekit.records import Plan, TradePlan
 from tradekit.risk.account import AccountSnapshot
 from tradekit.risk.settings import RiskSettings
@@ -38,7 +39,8 @@ class RiskResult:
     risk_amount: Decimal | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
-        """As RiskBlock.to_json_dict() writes it: camelCase, unset fields left out."""
+        """As RiskBlock.to_json_dict() writes it: camelCase, unset fields left out; the
+        numbers already as their exact JSON text (what jsonio.dumps would write)."""
         out: dict[str, Any] = {
             "approved": self.approved,
             "reasons": self.reasons,
@@ -53,8 +55,13 @@ class RiskResult:
             ("takeProfits", self.take_profits),
             ("riskAmount", self.risk_amount),
         ):
-            if value is not None:
-                out[key] = value
+            if value is None:
+                continue
+            if value.__class__ is Decimal:
+                value = json_number(value)  # noqa: PLW2901
+            elif value.__class__ is list:
+                value = [json_number(number) for number in value]  # noqa: PLW2901
+            out[key] = value
         return out
 
 
