@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Generic, TypeVar
+from typing import IO, Any, BinaryIO, Generic, NamedTuple, TypeVar
 
 import orjson
 from pydantic import ValidationError
@@ -47,8 +47,11 @@ class OnError(StrEnum):
     EMIT = "emit"
 
 
-@dataclass(frozen=True)
-class InputLine:
+# The per-line carriers below are NamedTuples or slotted classes: a frozen dataclass
+# costs a Python-level setattr per field, per line, on every stage's hot path.
+
+
+class InputLine(NamedTuple):
     source: str
     number: int
     text: bytes
@@ -58,7 +61,7 @@ class InputLine:
         return f"{self.source}:{self.number}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Parsed(Generic[R]):
     line: InputLine
     #: the line's JSON object (or the part `select` picked) when it was loaded; a record
@@ -74,12 +77,11 @@ class Parsed(Generic[R]):
     @property
     def raw(self) -> dict[str, Any]:
         if self.loaded is None:
-            object.__setattr__(self, "loaded", orjson.loads(self.line.text))
+            self.loaded = orjson.loads(self.line.text)
         return self.loaded  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
-class Extended:
+class Extended(NamedTuple):
     """A record written as it was read plus some top-level blocks (tk-risk adds `risk`).
 
     The line's own bytes are reused, with the blocks appended before its closing brace, so
@@ -93,24 +95,22 @@ class Extended:
         return {**raw, **self.blocks}
 
     def json_bytes(self, pretty: bool = False) -> bytes:
-        parsed = self.parsed
+        parsed, blocks = self.parsed, self.blocks
         body = parsed.line.text  # stripped, without a byte order mark (Inputs.lines)
-        if body[-1:] != b"}":
+        if not body.endswith(b"}"):
             body = body.rstrip()
-        if (
-            pretty
-            or parsed.selected
-            or not body.endswith(b"}")
+        if pretty or parsed.selected or not body.endswith(b"}"):
+            return jsonio.dumps(self.as_dict(), pretty=pretty)
+        if not blocks:
+            return body
+        for key in blocks:
             # a block the line has already is replaced, not appended (this test may also
             # match the name elsewhere in the line: then the slow way is taken, still right)
-            or any(_quoted(key) in body for key in self.blocks)
-        ):
-            return jsonio.dumps(self.as_dict(), pretty=pretty)
-        if not self.blocks:
-            return body
+            if _quoted(key) in body:
+                return jsonio.dumps(self.as_dict())
         head = body[:-1].rstrip()
         comma = b"" if head.endswith(b"{") else b","
-        return head + comma + jsonio.dumps(self.blocks)[1:-1] + b"}"
+        return head + comma + jsonio.dumps(blocks)[1:-1] + b"}"
 
 
 @functools.cache
