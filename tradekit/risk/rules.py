@@ -7,11 +7,12 @@ out of order are reasons naming the field, and the line goes on down the pipe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
+
+from pydantic.alias_generators import to_camel
 
 from tradekit.jsonio import json_number
 from tradekit.records import Plan, TradePlan
@@ -22,14 +23,14 @@ ZERO = Decimal(0)
 MINUTE = 60_000
 
 
-@dataclass(frozen=True, slots=True)
-class RiskResult:
+class RiskResult(NamedTuple):
     """The `risk` block as assess() decides it: the fields of records.RiskBlock, built
-    without pydantic (constructing a model per plan cost as much as all the rules)."""
+    without pydantic (constructing a model per plan cost as much as all the rules) and
+    as a NamedTuple (a frozen dataclass costs a setattr call per field)."""
 
     approved: bool
     reasons: list[str]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str]
     quantity: Decimal | None = None
     notional: Decimal | None = None
     leverage: int | None = None
@@ -41,30 +42,20 @@ class RiskResult:
     def to_json_dict(self) -> dict[str, Any]:
         """As RiskBlock.to_json_dict() writes it: camelCase, unset fields left out; the
         numbers already as their exact JSON text (what jsonio.dumps would write)."""
-        out: dict[str, Any] = {
-            "approved": self.approved,
-            "reasons": self.reasons,
-            "warnings": self.warnings,
-        }
-        for key, value in (
-            ("quantity", self.quantity),
-            ("notional", self.notional),
-            ("leverage", self.leverage),
-            ("entryPrice", self.entry_price),
-            ("stopLoss", self.stop_loss),
-            ("takeProfits", self.take_profits),
-            ("riskAmount", self.risk_amount),
-        ):
+        out: dict[str, Any] = {}
+        for key, value in zip(_JSON_KEYS, self, strict=True):
             if value is None:
                 continue
             if value.__class__ is Decimal:
                 value = json_number(value)  # noqa: PLW2901
-            elif value.__class__ is list:
+            elif key == "takeProfits":
                 value = [json_number(number) for number in value]  # noqa: PLW2901
             out[key] = value
         return out
 
 
+#: RiskResult's fields as the `risk` block names them, in order
+_JSON_KEYS = tuple(to_camel(name) for name in RiskResult._fields)
 _block = RiskResult
 
 
@@ -82,33 +73,32 @@ def _fmt(value: Decimal) -> str:
 def _plan_problems(plan: Plan, entry: Decimal | None) -> list[str]:
     """What an open plan lacks or gets wrong, naming the field."""
     problems = []
+    side, stop, tps = plan.side, plan.stop_loss, plan.take_profits or []
     if not plan.symbol:
         problems.append("plan.symbol: required to open a position")
-    if plan.side is None:
+    if side is None:
         problems.append("plan.side: required to open a position (long or short)")
-    stop, tps = plan.stop_loss, plan.take_profits or []
-    if (stop is not None and stop <= 0) or not all(tp > 0 for tp in tps) or plan.entry:
+    if (stop is not None and stop <= 0) or plan.entry or not all(tp > 0 for tp in tps):
         problems += _number_problems(plan)
         tps = [tp for tp in tps if tp > 0]
-    if plan.side and len(tps) > 1:
-        ordered = sorted(tps, reverse=plan.side == "short")
-        if tps != ordered:
-            way = "rising" if plan.side == "long" else "falling"
-            problems.append(f"plan.takeProfits: must be {way} for a {plan.side} (nearest first)")
-    if plan.side and entry is not None:
-        sl = plan.stop_loss
-        if sl is not None and sl > 0 and ((sl >= entry) if plan.side == "long" else (sl <= entry)):
-            where = "below" if plan.side == "long" else "above"
+    if side is None:
+        return problems
+    long = side == "long"
+    if len(tps) > 1 and tps != sorted(tps, reverse=not long):
+        way = "rising" if long else "falling"
+        problems.append(f"plan.takeProfits: must be {way} for a {side} (nearest first)")
+    if entry is not None:
+        if stop is not None and stop > 0 and ((stop >= entry) if long else (stop <= entry)):
+            where = "below" if long else "above"
             problems.append(
-                f"plan.stopLoss: {_fmt(sl)} must be {where} the entry {_fmt(entry)} "
-                f"for a {plan.side}"
+                f"plan.stopLoss: {_fmt(stop)} must be {where} the entry {_fmt(entry)} for a {side}"
             )
-        wrong = [tp for tp in tps if (tp <= entry if plan.side == "long" else tp >= entry)]
+        wrong = [tp for tp in tps if (tp <= entry if long else tp >= entry)]
         if wrong:
-            where = "above" if plan.side == "long" else "below"
+            where = "above" if long else "below"
             problems.append(
                 f"plan.takeProfits: {_fmt(wrong[0])} must be {where} the entry "
-                f"{_fmt(entry)} for a {plan.side}"
+                f"{_fmt(entry)} for a {side}"
             )
     return problems
 
@@ -134,14 +124,15 @@ def _number_problems(plan: Plan) -> list[str]:
     return problems
 
 
-def _entry_price(plan: Plan, snap: AccountSnapshot) -> tuple[Decimal | None, bool]:
-    """The price the entry would fill at, and whether it is a limit entry."""
-    if plan.entry is not None and plan.entry.type == "limit":
-        if plan.entry.price is not None:
-            return plan.entry.price, True
-        if plan.entry.low is not None and plan.entry.high is not None:
-            return (plan.entry.low + plan.entry.high) / 2, True
-    return snap.prices.get(plan.symbol or ""), False
+def _limit_price(plan: Plan) -> Decimal | None:
+    """The price a limit entry would fill at (None: a market entry)."""
+    entry = plan.entry
+    if entry is not None and entry.type == "limit":
+        if entry.price is not None:
+            return entry.price
+        if entry.low is not None and entry.high is not None:
+            return (entry.low + entry.high) / 2
+    return None
 
 
 def assess(
@@ -153,20 +144,20 @@ def assess(
         return None
     if plan.effective_action != "open":
         return _assess_manage(plan, snap)
-    reasons: list[str] = []
     warnings: list[str] = []
-    entry, is_limit = _entry_price(plan, snap)
-    reasons += _plan_problems(plan, entry)
     symbol, side = plan.symbol or "", plan.side or ""
+    last = snap.prices.get(symbol)
+    limit_price = _limit_price(plan)
+    entry = last if limit_price is None else limit_price
+    reasons = _plan_problems(plan, entry)
     reasons += _account_rules(Ctx(record, plan, snap, settings, now_ms, symbol, side))
-    if symbol and symbol not in snap.prices:
+    if symbol and last is None:
         reasons.append(f"no current price for {symbol} (needed to size and to check the entry)")
-    if is_limit and entry is not None and symbol in snap.prices:
-        last = snap.prices[symbol]
-        drift = abs(entry - last) / last
+    if limit_price is not None and last is not None:
+        drift = abs(limit_price - last) / last
         if drift > settings.max_entry_slippage:
             reasons.append(
-                f"limit entry {_fmt(entry)} is {_fmt(round(drift * 100, 3))} % from "
+                f"limit entry {_fmt(limit_price)} is {_fmt(round(drift * 100, 3))} % from "
                 f"the price {_fmt(last)} (max "
                 f"{_fmt(settings.max_entry_slippage * 100)} %)"
             )
@@ -544,4 +535,4 @@ def _assess_manage(plan: Plan, snap: AccountSnapshot) -> RiskResult:
     held = any(s == plan.symbol for s, _ in snap.positions)
     if plan.symbol and not held and snap.mode != "dry-run":
         reasons.append(f"no open {plan.symbol} position to {action.replace('_', ' ')}")
-    return _block(approved=not reasons, reasons=reasons)
+    return _block(approved=not reasons, reasons=reasons, warnings=[])
