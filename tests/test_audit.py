@@ -188,13 +188,20 @@ def test_records_of_one_read_are_appended_together_each_naming_its_line(tmp_path
         log.append_inputs(
             ts,
             "risk",
-            [("<stdin>:1", b'{"a":1}'), ("<stdin>:3", b'{"b":"hunter2-very-secret"}')],
+            [
+                ("<stdin>", 1, b'{"a":1}'),
+                ('my "plans".jsonl', 3, b'{"b":"hunter2-very-secret"}'),
+                ("<stdin>", 4, b"{}"),
+            ],
             mode="paper",
         )
         log.append_inputs(ts, "risk", [], mode="paper")
     assert path.read_text().splitlines() == [
         '{"ts":"2026-11-20T10:00:00Z","stage":"risk","mode":"paper","input":"<stdin>:1",'
         '"record":{"a":1}}',
-        '{"ts":"2026-11-20T10:00:00Z","stage":"risk","mode":"paper","input":"<stdin>:3",'
-        '"record":{"b":"[redacted]"}}',
+        '{"ts":"2026-11-20T10:00:00Z","stage":"risk","mode":"paper",'
+        '"input":"my \\"plans\\".jsonl:3","record":{"b":"[redacted]"}}',
+        '{"ts":"2026-11-20T10:00:00Z","stage":"risk","mode":"paper","input":"<stdin>:4",'
+        '"record":{}}',
     ]
+    assert json.loads(path.read_text().splitlines()[1])["input"] == 'my "plans".jsonl:3'

@@ -72,17 +72,21 @@ class AuditLog:
         self.append_line(jsonio.dumps(entry)[:-1] + b',"record":' + record + b"}")
 
     def append_inputs(
-        self, ts: datetime, stage: str, records: Sequence[tuple[str, bytes]], **meta: Any
+        self, ts: datetime, stage: str, records: Sequence[tuple[str, int, bytes]], **meta: Any
     ) -> None:
         """`append_record` for records serialised as compact JSON, each with the input line
-        it came from (`input`), in one write under one timestamp."""
+        it came from (source, line number: `"input":"source:number"`), in one write under
+        one timestamp."""
         head = jsonio.dumps({"ts": ts.astimezone(UTC), "stage": stage, **meta})[:-1]
-        self.append_lines(
-            [
-                b"".join((head, b',"input":', orjson.dumps(where), b',"record":', record, b"}"))
-                for where, record in records
-            ]
-        )
+        heads: dict[str, bytes] = {}  # the entry up to the line number, per source
+        lines = []
+        for source, number, record in records:
+            start = heads.get(source)
+            if start is None:
+                quoted = orjson.dumps(source + ":")[:-1]
+                start = heads[source] = head + b',"input":' + quoted
+            lines.append(b'%s%d","record":%s}' % (start, number, record))
+        self.append_lines(lines)
 
     def close(self) -> None:
         if self._fd is not None:

@@ -68,7 +68,8 @@ def _maybe_wide(text: bytes) -> bool:
 def fits_doubles(text: bytes) -> bool:
     """No number in the text has more than 15 significant digits or an exponent, so each
     fraction read as a double converts back to exactly its decimal (DBL_DIG = 15)."""
-    return not _maybe_wide(text)
+    shape = text.translate(_NUMBER_SHAPE)
+    return _WIDE_RUN not in shape and b"0e" not in shape
 
 
 def loads_fast(text: bytes) -> tuple[Any, bool]:

@@ -107,14 +107,14 @@ class StageRun:
         """Act on a group of lines, journal what they gave, then write it. False: stop (a
         bad line under --on-error fail; what came before it is journaled and written)."""
         stage = self.stage
-        journal: list[tuple[str, bytes]] = []
+        model, name, select, process = stage.model, stage.name, stage.select, stage.process
+        redactor = self.writer.redactor
+        journal: list[tuple[str, int, bytes]] = []
         output: list[tuple[bytes, dict[str, Any] | Extended]] = []
         going_on = True
         with guard.critical():  # act and journal: never interrupted in between
             for line in lines:
-                result = parse_line(
-                    line, stage.model, stage.name, self.writer.redactor, stage.select
-                )
+                result = parse_line(line, model, name, redactor, select)
                 if result is None:
                     continue
                 tally.read += 1
@@ -130,11 +130,11 @@ class StageRun:
                         going_on = False
                         break
                     continue
-                out = stage.process(result)
+                out = process(result)
                 if out is None:
                     continue
                 data = to_json_bytes(out)  # serialised once, for both
-                journal.append((line.where, data))
+                journal.append((line.source, line.number, data))
                 output.append((data, out))
             if self.trail is not None and journal:
                 self.trail.append_inputs(self.clock.now(), stage.name, journal, mode=self.mode.mode)

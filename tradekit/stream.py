@@ -244,11 +244,11 @@ def parse_line(
 
     if select is None and jsonio.fits_doubles(line.text):
         try:  # pydantic's own JSON reader: no Python dict in between
-            record = model.model_validate_json(line.text)
+            record = model.__pydantic_validator__.validate_json(line.text)
         except ValidationError:
             pass  # the exact reader below says what is wrong, as it always has
         else:
-            return Parsed(line, None, record, approximate=True)
+            return Parsed(line, None, record, True)
     return _parse_exactly(line, model, stage, redactor, select)
 
 
