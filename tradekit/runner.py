@@ -110,7 +110,10 @@ class StageRun:
         model, name, select, process = stage.model, stage.name, stage.select, stage.process
         redactor = self.writer.redactor
         journal: list[tuple[str, int, bytes]] = []
-        output: list[tuple[bytes, dict[str, Any] | Extended]] = []
+        # bytes only: each record is let go as soon as it is written out (fewer objects
+        # alive, less for the garbage collector to look through)
+        output: list[bytes] = []
+        as_written = self.writer.as_written
         going_on = True
         with guard.critical():  # act and journal: never interrupted in between
             for line in lines:
@@ -135,21 +138,20 @@ class StageRun:
                     continue
                 data = to_json_bytes(out)  # serialised once, for both
                 journal.append((line.source, line.number, data))
-                output.append((data, out))
+                output.append(as_written(data, out))
             if self.trail is not None and journal:
                 self.trail.append_inputs(self.clock.now(), stage.name, journal, mode=self.mode.mode)
         self.writer.write_group(output)
         tally.written += len(journal)
         return going_on
 
-    def _bad_line(
-        self, result: Invalid, output: list[tuple[bytes, dict[str, Any] | Extended]]
-    ) -> None:
+    def _bad_line(self, result: Invalid, output: list[bytes]) -> None:
         error = result.error.to_json_dict()
         self.reporter.bad_line(result.error)
         self.errors.append(self.clock.now(), self.stage.name, error, mode=self.mode.mode)
         if self.on_error is OnError.EMIT:
-            output.append((to_json_bytes(error), error))  # in its place among the records
+            # in its place among the records
+            output.append(self.writer.as_written(to_json_bytes(error), error))
 
 
 def passthrough(parsed: Parsed[Any]) -> Extended:
