@@ -41,9 +41,9 @@ class AccountSnapshot:
     markets: Mapping[str, MarketSpec]
     prices: Mapping[str, Decimal]
     atr: Callable[[str], Decimal | None] = field(default=lambda _symbol: None)
-    #: the reasons of the rules that look at no more of a plan than its symbol and side,
-    #: worked out once per symbol and side (a new snapshot, after an approval, starts empty)
-    account_reasons: dict[Any, list[Any]] = field(
+    #: what the rules make of the account for a symbol and side (risk.rules._facts), worked
+    #: out once per symbol and side (a new snapshot, after an approval, starts empty)
+    symbol_facts: dict[Any, Any] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
 

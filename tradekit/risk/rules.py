@@ -7,6 +7,7 @@ out of order are reasons naming the field, and the line goes on down the pipe.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, NamedTuple
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic.alias_generators import to_camel
 
+from tradekit.exchange.model import MarketSpec
 from tradekit.jsonio import json_number
 from tradekit.records import Plan, TradePlan
 from tradekit.risk.account import AccountSnapshot
@@ -150,7 +152,9 @@ def assess(
     limit_price = _limit_price(plan)
     entry = last if limit_price is None else limit_price
     reasons = _plan_problems(plan, entry)
-    reasons += _account_rules(Ctx(record, plan, snap, settings, now_ms, symbol, side))
+    ctx = Ctx(record, plan, snap, settings, now_ms, symbol, side)
+    facts = _facts(ctx)
+    reasons += _account_rules(ctx, facts.steps)
     if symbol and last is None:
         reasons.append(f"no current price for {symbol} (needed to size and to check the entry)")
     if limit_price is not None and last is not None:
@@ -162,8 +166,7 @@ def assess(
                 f"{_fmt(settings.max_entry_slippage * 100)} %)"
             )
     leverage = plan.leverage or settings.default_leverage
-    market = snap.markets.get(symbol)
-    limit = min(settings.max_leverage, market.max_leverage if market else settings.max_leverage)
+    limit = facts.max_leverage
     if leverage > limit:
         if settings.leverage_policy == "reject":
             reasons.append(f"leverage {leverage}x is above the maximum {limit}x")
@@ -330,7 +333,8 @@ def rule_confidence(c: Ctx) -> str | None:
 
 def rule_signal_age(c: Ctx) -> str | None:
     limit = c.settings.max_signal_age_seconds
-    born = c.plan.source.bar_time if c.plan.source else None
+    source = c.plan.source
+    born = source.bar_time if source else None
     if limit is None or born is None:
         return None
     age = c.now_ms / 1000 - born.timestamp()
@@ -344,21 +348,45 @@ ACCOUNT_RULES = (
 )  # fmt: skip
 
 
-#: rules that look at more of the plan than its symbol and side; every other rule depends
-#: only on the account, the clock, the settings, the symbol and the side
-PLAN_RULES = frozenset({rule_news, rule_confidence, rule_signal_age})
+#: the rules that look at more of a plan than its symbol and side, each with when it can
+#: apply at all; every other rule depends only on the account, the clock, the settings,
+#: the symbol and the side, so its reason is worked out once per symbol and side
+PLAN_RULES: dict[Any, Callable[[RiskSettings], bool]] = {
+    rule_news: lambda settings: settings.honour_news_block,
+    rule_confidence: lambda settings: settings.min_confidence > 0,
+    rule_signal_age: lambda settings: settings.max_signal_age_seconds is not None,
+}
 
 
-def _account_rules(c: Ctx) -> list[str]:
+class _Facts(NamedTuple):
+    """What a snapshot says for a symbol and side, worked out once per run and snapshot."""
+
+    #: the account rules in order: a reason (str) or a rule to run on each plan
+    steps: list[Any]
+    market: MarketSpec | None
+    max_leverage: int
+
+
+def _facts(c: Ctx) -> _Facts:
     key = (id(c.settings), c.now_ms, c.symbol, c.side)
-    steps = c.snap.account_reasons.get(key)
-    if steps is None:  # once per snapshot, symbol and side: in order, a reason or a rule
-        steps = []
+    facts = c.snap.symbol_facts.get(key)
+    if facts is None:
+        steps: list[Any] = []
         for rule in ACCOUNT_RULES:
-            step = rule if rule in PLAN_RULES else rule(c)
-            if step is not None:
-                steps.append(step)
-        c.snap.account_reasons[key] = steps
+            active = PLAN_RULES.get(rule)
+            if active is not None:  # run on each plan, if it can apply at all
+                if active(c.settings):
+                    steps.append(rule)
+            elif (reason := rule(c)) is not None:
+                steps.append(reason)
+        settings = c.settings
+        market = c.snap.markets.get(c.symbol)
+        limit = min(settings.max_leverage, market.max_leverage if market else settings.max_leverage)
+        facts = c.snap.symbol_facts[key] = _Facts(steps, market, limit)
+    return facts
+
+
+def _account_rules(c: Ctx, steps: list[Any]) -> list[str]:
     reasons = []
     for step in steps:
         if step.__class__ is str:
