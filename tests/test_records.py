@@ -184,7 +184,9 @@ def test_tradeplan_schema_accepts_the_seed_plan_shape() -> None:
     assert schema["additionalProperties"] is True
 
 
-@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("-Infinity"), float("inf")])
+@pytest.mark.parametrize(
+    "value", [Decimal("NaN"), Decimal("-Infinity"), float("inf"), Decimal("1e400")]
+)
 def test_a_price_that_is_not_finite_is_refused_by_the_model(value: object) -> None:
     with pytest.raises(ValidationError, match="must be a finite number"):
         TradePlan.model_validate(

@@ -200,6 +200,10 @@ def test_every_reason_is_listed_together() -> None:
             {"entry": {"type": "limit", "low": 61000, "high": 60000}},
             "plan.entry: low is above high",
         ),
+        (
+            {"side": "short", "stopLoss": 10**40, "takeProfits": []},
+            "plan: its prices are too large to size an order",
+        ),
     ],
 )
 def test_bad_plans_are_blocked_naming_the_field(changes: dict, reason: str) -> None:

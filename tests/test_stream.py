@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 from decimal import Decimal
 from pathlib import Path
 
+import orjson
 import pytest
 from conftest import SEED_PLAN
 
@@ -199,3 +201,14 @@ def test_a_long_file_is_read_in_blocks_with_every_line_kept(tmp_path: Path) -> N
     lines = [line for group in groups for line in group]
     assert [line.number for line in lines] == list(range(1, 20_001))
     assert lines[-1].text == b'{"n":19999}'
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_with_a_replacement_character(
+    tmp_path: Path,
+) -> None:
+    path = Path(os.fsdecode(bytes(tmp_path) + b"/plans-\xe9.jsonl"))
+    path.write_text(SEED_PLAN + "\n")
+    with Inputs([str(path)], io.BytesIO()) as inputs:
+        [line] = inputs.lines()
+    assert line.source == f"{tmp_path}/plans-\ufffd.jsonl"
+    assert orjson.dumps(line.where)  # can be journaled

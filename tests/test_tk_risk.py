@@ -145,3 +145,11 @@ def test_a_bad_line_among_a_block_of_plans_keeps_its_place(home: Path) -> None:
         ("<stdin>:3", "c2"),
         ("<stdin>:1", "c1"),
     ]
+
+
+def test_a_plan_for_no_or_an_unknown_paper_market_is_blocked_not_a_crash(home: Path) -> None:
+    with_candles(home)
+    result = run("tk-risk", "--paper", stdin=lines(plan(symbol=None), plan("c2", symbol="SOLUSDT")))
+    no_symbol, unknown = risk_of(result)
+    assert "plan.symbol: required to open a position" in no_symbol["reasons"]
+    assert "SOLUSDT is not tradable on the exchange" in unknown["reasons"]

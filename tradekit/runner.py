@@ -55,9 +55,10 @@ class Stage(Generic[R]):
     audit_trail: str | None = "decisions"
     #: Optionally picks the record out of each input object (e.g. from an audit entry).
     select: Selector | None = None
-    #: `process` acts on nothing outside the run (no orders, no database): the lines of
-    #: one read are worked through together, journaled in one write and written in one.
-    #: Otherwise each line is acted on, journaled and written before the next is read.
+    #: `process` acts on nothing outside the run (no orders, no database), so it may be
+    #: interrupted anywhere: the lines of one read are worked through together, journaled
+    #: in one append and written in one write. Otherwise each line is acted on and
+    #: journaled with interrupts held back, and written, before the next is read.
     pure: bool = False
 
 
@@ -94,64 +95,93 @@ class StageRun:
         with InterruptGuard() as guard:
             try:
                 for lines in inputs.batches():
-                    groups = [lines] if self.stage.pure else [[line] for line in lines]
-                    for group in groups:
-                        if not self._group(group, tally, guard):
-                            return ExitStatus.BAD_INPUT
+                    if not self._lines(lines, tally, guard):
+                        return ExitStatus.BAD_INPUT
             except BrokenPipeError:
                 silence_stdout_after_broken_pipe()
                 return ExitStatus.BROKEN_PIPE
         return ExitStatus.BAD_INPUT if tally.invalid else ExitStatus.OK
 
-    def _group(self, lines: list[InputLine], tally: StreamTally, guard: InterruptGuard) -> bool:
-        """Act on a group of lines, journal what they gave, then write it. False: stop (a
-        bad line under --on-error fail; what came before it is journaled and written)."""
+    def _lines(self, lines: list[InputLine], tally: StreamTally, guard: InterruptGuard) -> bool:
+        """The lines of one read. False: stop (a bad line under --on-error fail).
+
+        A stage that acts (tk-exec) acts on a line and journals it with interrupts held
+        back, then writes it, line by line. A pure stage works through the lines and keeps
+        what they give (bytes only, so each record is let go at once); that is journaled in
+        one append and written in one write when the lines are done, before a bad line is
+        reported, and also when an interrupt or an error stops the work half-way, so
+        nothing that was worked out is lost."""
         stage = self.stage
         model, name, select, process = stage.model, stage.name, stage.select, stage.process
-        redactor = self.writer.redactor
-        journal: list[tuple[str, int, bytes]] = []
-        # bytes only: each record is let go as soon as it is written out (fewer objects
-        # alive, less for the garbage collector to look through)
-        output: list[bytes] = []
-        as_written = self.writer.as_written
-        going_on = True
-        with guard.critical():  # act and journal: never interrupted in between
+        redactor, as_written = self.writer.redactor, self.writer.as_written
+        done: list[tuple[str, int, bytes, bytes]] = []  # source, line, record, as written
+        try:
             for line in lines:
                 result = parse_line(line, model, name, redactor, select)
                 if result is None:
                     continue
                 tally.read += 1
                 if isinstance(result, Invalid):
-                    tally.invalid += 1
-                    self._bad_line(result, output)
-                    if self.on_error is OnError.FAIL:
-                        tally.stopped_at = result.line
-                        self.reporter.error(
-                            f"stopped at {result.line.where} (--on-error fail); "
-                            "lines after it were not read"
-                        )
-                        going_on = False
-                        break
+                    self._deliver(done, tally, guard)  # stderr and stdout stay in order
+                    if not self._bad_line(result, tally):
+                        return False
+                    continue
+                if not stage.pure:
+                    self._act(result, tally, guard)
                     continue
                 out = process(result)
-                if out is None:
-                    continue
-                data = to_json_bytes(out)  # serialised once, for both
-                journal.append((line.source, line.number, data))
-                output.append(as_written(data, out))
-            if self.trail is not None and journal:
-                self.trail.append_inputs(self.clock.now(), stage.name, journal, mode=self.mode.mode)
-        self.writer.write_group(output)
-        tally.written += len(journal)
-        return going_on
+                if out is not None:
+                    data = to_json_bytes(out)  # serialised once, for both
+                    done.append((line.source, line.number, data, as_written(data, out)))
+        finally:
+            self._deliver(done, tally, guard)
+        return True
 
-    def _bad_line(self, result: Invalid, output: list[bytes]) -> None:
+    def _act(self, parsed: Parsed[Any], tally: StreamTally, guard: InterruptGuard) -> None:
+        with guard.critical():  # act and journal: never interrupted in between
+            out = self.stage.process(parsed)
+            if out is None:
+                return
+            data = to_json_bytes(out)  # serialised once, for both
+            self._journal([(parsed.line.source, parsed.line.number, data)], guard)
+        self.writer.write_group([self.writer.as_written(data, out)])
+        tally.written += 1
+
+    def _deliver(
+        self, done: list[tuple[str, int, bytes, bytes]], tally: StreamTally, guard: InterruptGuard
+    ) -> None:
+        """Journal, then write, what the lines so far gave; `done` is emptied first, so
+        nothing goes out twice whatever fails here."""
+        if not done:
+            return
+        records = done[:]
+        done.clear()
+        self._journal([(source, number, data) for source, number, data, _ in records], guard)
+        self.writer.write_group([written for *_, written in records])
+        tally.written += len(records)
+
+    def _journal(self, records: list[tuple[str, int, bytes]], guard: InterruptGuard) -> None:
+        if self.trail is not None:
+            with guard.critical():
+                self.trail.append_inputs(
+                    self.clock.now(), self.stage.name, records, mode=self.mode.mode
+                )
+
+    def _bad_line(self, result: Invalid, tally: StreamTally) -> bool:
+        """Report a bad line (and write its error record with --on-error emit). False: stop."""
+        tally.invalid += 1
         error = result.error.to_json_dict()
         self.reporter.bad_line(result.error)
         self.errors.append(self.clock.now(), self.stage.name, error, mode=self.mode.mode)
-        if self.on_error is OnError.EMIT:
-            # in its place among the records
-            output.append(self.writer.as_written(to_json_bytes(error), error))
+        if self.on_error is OnError.EMIT:  # in its place among the records
+            self.writer.write_group([self.writer.as_written(to_json_bytes(error), error)])
+        if self.on_error is OnError.FAIL:
+            tally.stopped_at = result.line
+            self.reporter.error(
+                f"stopped at {result.line.where} (--on-error fail); lines after it were not read"
+            )
+            return False
+        return True
 
 
 def passthrough(parsed: Parsed[Any]) -> Extended:

@@ -146,7 +146,9 @@ class Inputs:
             except OSError as exc:
                 self._stack.close()
                 raise UsageError(f"cannot read {name}: {exc.strerror}") from None
-            self.sources.append((name, handle))
+            # the name as it is shown and journaled: a byte that is not UTF-8 becomes U+FFFD
+            shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            self.sources.append((shown, handle))
 
     def lines(self) -> Iterator[InputLine]:
         for batch in self.batches():

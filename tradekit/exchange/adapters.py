@@ -111,9 +111,13 @@ class PaperAdapter:
             return action(engine, now_ms)
 
     def market(self, symbol: str) -> MarketSpec:
-        return self.paper.markets[symbol]
+        try:
+            return self.paper.markets[symbol]
+        except KeyError:
+            raise Rejected(f"{symbol or 'no symbol'} is not a paper market") from None
 
     def last_price(self, symbol: str) -> tuple[Decimal, Decimal]:
+        self.market(symbol)  # an unknown symbol is refused as Bitget refuses it
         prices = self._with(symbol, lambda e, _n: e.state.prices[symbol])
         return prices.last, prices.mark
 

@@ -25,7 +25,7 @@ def _to_decimal(value: Any) -> Any:
         # repr() is the shortest text that reads back as the same float.
         return Decimal(repr(value))
     if isinstance(value, Decimal):
-        if not value.is_finite():
+        if not math.isfinite(value):  # NaN, Infinity, or past a double's range (1e400)
             raise ValueError("must be a finite number")
         return value
     raise ValueError(f"must be a number, not {type(value).__name__}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, DecimalException
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -146,6 +146,16 @@ def assess(
         return None
     if plan.effective_action != "open":
         return _assess_manage(plan, snap)
+    try:
+        return _assess_open(record, plan, snap, settings, now_ms)
+    except DecimalException:  # 28 significant digits do not hold the sizing of such prices
+        reason = "plan: its prices are too large to size an order (out of the decimal range)"
+        return _block(approved=False, reasons=[reason], warnings=[])
+
+
+def _assess_open(
+    record: TradePlan, plan: Plan, snap: AccountSnapshot, settings: RiskSettings, now_ms: int
+) -> RiskResult:
     warnings: list[str] = []
     symbol, side = plan.symbol or "", plan.side or ""
     last = snap.prices.get(symbol)
