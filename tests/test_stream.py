@@ -133,6 +133,10 @@ def _parsed(text: bytes) -> Parsed[TradePlan]:
             b'{"tradePlanVersion": 1, "cycleId": "c", "x": 1E+2 }  ',
             b'{"tradePlanVersion": 1, "cycleId": "c", "x": 1E+2,"risk":{"approved":true}}',
         ),
+        (
+            b'{"tradePlanVersion":1,"cycleId":"c"\t}',
+            b'{"tradePlanVersion":1,"cycleId":"c","risk":{"approved":true}}',
+        ),
         # a block already there is replaced in place, not repeated
         (
             b'{"tradePlanVersion":1,"risk":{"approved":false},"cycleId":"c"}',

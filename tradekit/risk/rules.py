@@ -13,8 +13,6 @@ from decimal import ROUND_DOWN, Decimal, DecimalException
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from pydantic.alias_generators import to_camel
-
 from tradekit.exchange.model import MarketSpec
 from tradekit.jsonio import json_number
 from tradekit.records import Plan, TradePlan
@@ -44,20 +42,25 @@ class RiskResult(NamedTuple):
     def to_json_dict(self) -> dict[str, Any]:
         """As RiskBlock.to_json_dict() writes it: camelCase, unset fields left out; the
         numbers already as their exact JSON text (what jsonio.dumps would write)."""
-        out: dict[str, Any] = {}
-        for key, value in zip(_JSON_KEYS, self, strict=True):
-            if value is None:
-                continue
-            if value.__class__ is Decimal:
-                value = json_number(value)  # noqa: PLW2901
-            elif key == "takeProfits":
-                value = [json_number(number) for number in value]  # noqa: PLW2901
-            out[key] = value
+        approved, reasons, warnings, quantity, notional, leverage, entry, stop, tps, risk = self
+        out: dict[str, Any] = {"approved": approved, "reasons": reasons, "warnings": warnings}
+        if quantity is not None:
+            out["quantity"] = json_number(quantity)
+        if notional is not None:
+            out["notional"] = json_number(notional)
+        if leverage is not None:
+            out["leverage"] = leverage
+        if entry is not None:
+            out["entryPrice"] = json_number(entry)
+        if stop is not None:
+            out["stopLoss"] = json_number(stop)
+        if tps is not None:
+            out["takeProfits"] = [json_number(tp) for tp in tps]
+        if risk is not None:
+            out["riskAmount"] = json_number(risk)
         return out
 
 
-#: RiskResult's fields as the `risk` block names them, in order
-_JSON_KEYS = tuple(to_camel(name) for name in RiskResult._fields)
 _block = RiskResult
 
 
