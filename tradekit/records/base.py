@@ -15,15 +15,17 @@ def _to_decimal(value: Any) -> Any:
 
     Strings and booleans are refused so that a record means the same to us as to `jq`.
     """
+    if value.__class__ is float:  # the common case first: a fraction from a JSON line
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        # repr() is the shortest text that reads back as the same float.
+        return Decimal(repr(value))
     if isinstance(value, bool):
         raise ValueError("must be a number, not true/false")
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        # repr() is the shortest text that reads back as the same float.
-        return Decimal(repr(value))
+        return _to_decimal(float(value))  # a float subclass: as the float it is
     if isinstance(value, Decimal):
         if not math.isfinite(value):  # NaN, Infinity, or past a double's range (1e400)
             raise ValueError("must be a finite number")
