@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,13 @@ def main() -> None:
         jq_rate = args.plans / min(jq_times)
         print(f"jq -c .  {args.plans} lines: best {min(jq_times):.2f} s  {jq_rate:,.0f} lines/s")
         print(f"tk-risk / jq = {risk_rate / jq_rate:.2f} (target >= 0.50)")
+        # each run next to the jq run right after it: the machine's speed drifts (CPU steal
+        # on a shared VM), and a pair sees the same machine
+        paired = sorted(jq / risk for risk, jq in zip(risk_times, jq_times, strict=True))
+        print(
+            f"per run, tk-risk / jq: median {statistics.median(paired):.2f} "
+            f"(from {paired[0]:.2f} to {paired[-1]:.2f})"
+        )
     shutil.rmtree(work)
 
 
