@@ -236,6 +236,42 @@ def test_tk_risk_masks_a_secret_with_json_special_characters(tmp_path: Path) -> 
         assert escaped not in data, where
 
 
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # spelled with escapes JSON does not need: the same string, masked
+        (rb'{"a":"hunter2-very-s\u0065cret"}', b'{"a":"[redacted]"}'),
+        (rb'{"a":"hunter2\/x \u0068unter2-very-secret"}', b'{"a":"hunter2/x [redacted]"}'),
+        # an escaped backslash, a quote, a control character, a surrogate pair: left alone
+        (rb'{"a":"x\\u0065"}', rb'{"a":"x\\u0065"}'),
+        (rb'{"a":"\u0022 \u000a \ud83d\ude00"}', rb'{"a":"\u0022 \u000a \ud83d\ude00"}'),
+    ],
+)
+def test_a_secret_spelled_with_needless_escapes_is_masked(data: bytes, expected: bytes) -> None:
+    out = Redactor(["hunter2-very-secret"]).bytes(data)
+    assert out == expected
+    assert json.loads(out) == json.loads(data) or MASK.encode() in out  # still valid JSON
+
+
+def test_without_secrets_escapes_are_left_as_they_are() -> None:
+    assert Redactor().bytes(rb'{"a":"\u0065"}') == rb'{"a":"\u0065"}'
+
+
+def test_tk_risk_masks_a_secret_written_with_escapes(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    spelled = "".join(f"\\u{ord(c):04x}" for c in PASSPHRASE)
+    line = _plan_line(reason="pass SPELLED", extra="x").replace("SPELLED", spelled)
+    result = _run_risk(home, line + "\n", {"BITGET_API_PASSPHRASE": PASSPHRASE})
+    assert result.returncode == 0, result.stderr.decode()
+    assert json.loads(result.stdout)["plan"]["reason"] == "pass [redacted]"
+    [entry] = (home / "logs" / "decisions.jsonl").read_text().splitlines()
+    assert json.loads(entry)["record"]["plan"]["reason"] == "pass [redacted]"
+    outputs = {"stdout": result.stdout, **_written_files(home)}
+    for where, data in outputs.items():
+        assert PASSPHRASE.encode() not in data, where
+        assert spelled.encode() not in data, where
+
+
 def test_tk_risk_masks_a_quoted_secret_on_a_bad_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
     secret = 'PP"quo\\te-5521'

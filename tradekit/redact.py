@@ -41,6 +41,25 @@ def secret_values(environ: Mapping[str, str]) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+#: an escaped backslash (kept as it is, so what follows it is not read as an escape), a
+#: \uXXXX escape, or an escaped slash
+_NEEDLESS_ESCAPE = re.compile(rb"\\\\|\\u([0-9a-fA-F]{4})|\\/")
+
+
+def _spelled_out(match: re.Match[bytes]) -> bytes:
+    """The character an escape stands for, where JSON lets it stand as itself (not a quote,
+    a backslash, a control character or half of a surrogate pair); else the escape."""
+    escape = match.group(0)
+    if escape == b"\\/":
+        return b"/"
+    if match.group(1) is None:
+        return escape
+    char = chr(int(match.group(1), 16))
+    if char in '"\\' or not char.isprintable() or "\ud800" <= char <= "\udfff":
+        return escape
+    return char.encode("utf-8")
+
+
 def _escape(text: str, *, ascii_only: bool) -> str:
     return json.dumps(text, ensure_ascii=ascii_only)[1:-1]
 
@@ -66,6 +85,10 @@ class Redactor:
         return bool(self._forms)
 
     def bytes(self, data: bytes) -> bytes:
+        if self._forms and data.find(b"\\") >= 0:
+            # a secret spelled with escapes JSON does not need ("\u0068unter2", "a\/b")
+            # is the same string to every reader: spell those characters out first
+            data = _NEEDLESS_ESCAPE.sub(_spelled_out, data)
         for form in self._forms:
             if form in data:
                 data = data.replace(form, MASK.encode())
