@@ -103,15 +103,12 @@ def test_break_even_after_the_first_take_profit() -> None:
     assert stops(decisions) == [(0, "break_even", D("100.0500"))]
 
 
+#: trailing by 0.5 % once 1 % in profit
+PERCENT_TRAIL = {"enabled": True, "mode": "percent", "activation_pct": "0.01", "trail_pct": "0.005"}
+
+
 def test_a_percent_trailing_stop_activates_follows_and_never_loosens() -> None:
-    config = settings(
-        trailing={
-            "enabled": True,
-            "mode": "percent",
-            "activation_pct": "0.01",
-            "trail_pct": "0.005",
-        }
-    )
+    config = settings(trailing=PERCENT_TRAIL)
     decisions = walk(position(), ["100.5", "101", "102", "101.6", "101.48"], config)
     assert stops(decisions) == [(1, "trailing", D("100.495")), (2, "trailing", D("101.490"))]
     assert decisions[3].state.trail_stop == D("101.490")  # the price fell: the stop stays
@@ -129,12 +126,7 @@ def test_an_atr_trailing_stop() -> None:
 
 
 def test_the_trailing_stop_is_not_moved_for_less_than_the_minimum_step() -> None:
-    config = settings(
-        trailing={
-            "enabled": True, "mode": "percent", "activation_pct": "0.01", "trail_pct": "0.005",
-            "min_step": "0.01",
-        }
-    )  # fmt: skip
+    config = settings(trailing={**PERCENT_TRAIL, "min_step": "0.01"})
     decisions = walk(position(), ["101", "101.5", "103"], config)
     assert stops(decisions) == [(0, "trailing", D("100.495")), (2, "trailing", D("102.485"))]
 
@@ -161,14 +153,7 @@ def test_a_confirmed_reverse_signal_closes() -> None:
 
 def test_shorts_mirror_longs() -> None:
     short = position(side="short", stop_loss=D(105), take_profits=[D(95), D(90)])
-    config = settings(
-        trailing={
-            "enabled": True,
-            "mode": "percent",
-            "activation_pct": "0.01",
-            "trail_pct": "0.005",
-        }
-    )
+    config = settings(trailing=PERCENT_TRAIL)
     decisions = walk(short, ["99.5", "99", "98", "98.4", "98.5"], config)
     assert stops(decisions) == [(1, "trailing", D("99.495")), (2, "trailing", D("98.490"))]
     assert closes(decisions) == [(4, "trailing_stop")]

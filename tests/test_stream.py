@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,8 +24,13 @@ from tradekit.stream import (
     Invalid,
     JsonlWriter,
     Parsed,
-    parse_lines,
+    parse_line,
 )
+
+
+def parse_all(lines: Iterable[InputLine]) -> list[Parsed[TradePlan] | Invalid]:
+    results = [parse_line(line, TradePlan, "risk") for line in lines]
+    return [result for result in results if result is not None]
 
 
 def test_reads_files_and_stdin_in_order_numbering_lines_per_source(tmp_path: Path) -> None:
@@ -38,7 +44,7 @@ def test_reads_files_and_stdin_in_order_numbering_lines_per_source(tmp_path: Pat
 
 def test_a_byte_order_mark_at_the_start_is_ignored() -> None:
     with Inputs([], io.BytesIO(b"\xef\xbb\xbf" + SEED_PLAN.encode())) as inputs:
-        [result] = parse_lines(inputs.lines(), TradePlan, "risk")
+        [result] = parse_all(inputs.lines())
     assert isinstance(result, Parsed)
 
 
@@ -57,7 +63,7 @@ def test_a_missing_file_is_a_usage_error_before_anything_is_read(tmp_path: Path)
 def test_bad_lines_become_error_records_and_the_stream_goes_on() -> None:
     text = "\n".join([SEED_PLAN, "{broken", '{"tradePlanVersion":1}', "[]", SEED_PLAN])
     with Inputs([], io.BytesIO(text.encode())) as inputs:
-        results = list(parse_lines(inputs.lines(), TradePlan, "risk"))
+        results = list(parse_all(inputs.lines()))
     assert [type(r).__name__ for r in results] == [
         "Parsed",
         "Invalid",
@@ -76,7 +82,7 @@ def test_bad_lines_become_error_records_and_the_stream_goes_on() -> None:
 def test_nested_list_positions_are_named() -> None:
     line = b'{"tradePlanVersion":1,"cycleId":"c","plan":{"takeProfits":[1,2,"x"]}}'
     with Inputs([], io.BytesIO(line)) as inputs:
-        [result] = parse_lines(inputs.lines(), TradePlan, "risk")
+        [result] = parse_all(inputs.lines())
     assert isinstance(result, Invalid)
     assert result.error.field == "plan.takeProfits[2]"
 
@@ -84,7 +90,7 @@ def test_nested_list_positions_are_named() -> None:
 def test_the_offending_text_is_cut_short() -> None:
     line = b"x" * 5000
     with Inputs([], io.BytesIO(line)) as inputs:
-        [result] = parse_lines(inputs.lines(), TradePlan, "risk")
+        [result] = parse_all(inputs.lines())
     assert isinstance(result, Invalid)
     assert len(result.error.input) == INPUT_EXCERPT
     assert result.error.input.endswith("…")
@@ -93,7 +99,7 @@ def test_the_offending_text_is_cut_short() -> None:
 def test_parsed_keeps_the_raw_object_for_pass_through() -> None:
     line = SEED_PLAN[:-1] + ',"mine":{"k":[1,2.50]}}'
     with Inputs([], io.BytesIO(line.encode())) as inputs:
-        [result] = parse_lines(inputs.lines(), TradePlan, "risk")
+        [result] = parse_all(inputs.lines())
     assert isinstance(result, Parsed)
     assert result.raw["mine"] == {"k": [1, 2.5]}  # a fraction read fast: exactly 2.50
     out = io.BytesIO()
@@ -116,7 +122,7 @@ def test_writer_flushes_every_line() -> None:
 
 
 def _parsed(text: bytes) -> Parsed[TradePlan]:
-    [parsed] = parse_lines([InputLine("t", 1, text)], TradePlan, "t")
+    [parsed] = parse_all([InputLine("t", 1, text)])
     assert isinstance(parsed, Parsed)
     return parsed
 

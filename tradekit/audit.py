@@ -66,15 +66,10 @@ class AuditLog:
         entry = {"ts": ts.astimezone(UTC), "stage": stage, **meta, "record": record}
         self.append_line(jsonio.dumps(entry))
 
-    def append_record(self, ts: datetime, stage: str, record: bytes, **meta: Any) -> None:
-        """`append` for a record already serialised as compact JSON bytes."""
-        entry = {"ts": ts.astimezone(UTC), "stage": stage, **meta}
-        self.append_line(jsonio.dumps(entry)[:-1] + b',"record":' + record + b"}")
-
     def append_inputs(
         self, ts: datetime, stage: str, records: Sequence[tuple[str, int, bytes]], **meta: Any
     ) -> None:
-        """`append_record` for records serialised as compact JSON, each with the input line
+        """`append` for records already serialised as compact JSON, each with the input line
         it came from (source, line number: `"input":"source:number"`), in one write under
         one timestamp."""
         head = jsonio.dumps({"ts": ts.astimezone(UTC), "stage": stage, **meta})[:-1]

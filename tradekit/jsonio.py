@@ -60,11 +60,6 @@ _NUMBER_SHAPE = bytes(
 _WIDE_RUN = b"0" * 16
 
 
-def _maybe_wide(text: bytes) -> bool:
-    shape = text.translate(_NUMBER_SHAPE)
-    return _WIDE_RUN in shape or b"0e" in shape
-
-
 def fits_doubles(text: bytes) -> bool:
     """No number in the text has more than 15 significant digits or an exponent, so each
     fraction read as a double converts back to exactly its decimal (DBL_DIG = 15)."""
@@ -79,7 +74,7 @@ def loads_fast(text: bytes) -> tuple[Any, bool]:
     15 significant digits (or an exponent), every fraction read as a double converts back
     to the same decimal (DBL_DIG = 15), so fractions may come back as floats. Returns the
     value and whether it came the fast way (floats in it then stand for exact decimals)."""
-    if not _maybe_wide(text):
+    if fits_doubles(text):
         try:
             return orjson.loads(text), True
         except orjson.JSONDecodeError:

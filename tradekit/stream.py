@@ -300,19 +300,6 @@ def _parse_exactly(
     return Parsed(line, raw, record, approximate=approximate, selected=select is not None)
 
 
-def parse_lines(
-    lines: Iterable[InputLine],
-    model: type[R],
-    stage: str,
-    redactor: Redactor | None = None,
-    select: Selector | None = None,
-) -> Iterator[Parsed[R] | Invalid]:
-    for line in lines:
-        result = parse_line(line, model, stage, redactor, select)
-        if result is not None:
-            yield result
-
-
 class JsonlWriter:
     """Writes one JSON line per record and flushes it, so `tail -F | tk-…` streams.
     A batch (a replay) uses `write_many`, which writes in blocks."""
@@ -329,15 +316,9 @@ class JsonlWriter:
         for record in records:
             batch.append(to_json_bytes(record, self._pretty))
             if len(batch) >= chunk:
-                self._write_batch(batch)
+                self.write_group(batch)
                 batch = []
-        if batch:
-            self._write_batch(batch)
-        self._stream.flush()
-
-    def _write_batch(self, lines: list[bytes]) -> None:
-        self._stream.write(self.redactor.bytes(b"\n".join(lines)) + b"\n")
-        self.count += len(lines)
+        self.write_group(batch)
 
     def as_written(self, compact: bytes, record: dict[str, Any] | Extended) -> bytes:
         """What this writer writes for a record already serialised (compactly) as

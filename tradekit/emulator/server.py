@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -39,6 +39,7 @@ from tradekit.exchange.engine import Engine
 from tradekit.exchange.markets import DEFAULT_MARKETS, places
 from tradekit.exchange.model import AccountState, MarketSpec, Prices
 from tradekit.exchange.paper import advance_prices
+from tradekit.httpserver import BackgroundHttpServer
 from tradekit.market.candles import timeframe_ms
 from tradekit.market.store import CandleStore
 
@@ -362,31 +363,10 @@ class _HttpHandler(BaseHTTPRequestHandler):
         return  # requests are recorded in Emulator.requests
 
 
-class EmulatorServer:
+class EmulatorServer(BackgroundHttpServer):
     """A running emulator; `url` is what ccxt's urls['api'] entries point at."""
 
     def __init__(self, emulator: Emulator, host: str, port: int):
         handler = type("Handler", (_HttpHandler,), {"emulator": emulator})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        super().__init__(host, port, handler)
         self.emulator = emulator
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> EmulatorServer:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self) -> EmulatorServer:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()

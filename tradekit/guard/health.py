@@ -11,10 +11,11 @@ import json
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tradekit.guard.settings import GuardSettings
+from tradekit.httpserver import BackgroundHttpServer
 
 BREAKER_STATE = {"off": 0, "safe": 1, "panic": 2}
 #: ws errors per message above which the feed is not trusted
@@ -164,7 +165,7 @@ def _gauge(kind: Any, name: str, doc: str, value: float | None) -> Any:
     return kind(name, doc, value=float("nan") if value is None else float(value))
 
 
-class HealthServer:
+class HealthServer(BackgroundHttpServer):
     """A threaded HTTP server on the configured host and port (0: any free port)."""
 
     def __init__(self, state: WatchState, settings: GuardSettings, now_ms: Any):
@@ -198,19 +199,4 @@ class HealthServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # the guard's events are its log
 
-        self.httpd = ThreadingHTTPServer((health.host, health.port), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> HealthServer:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(health.host, health.port, Handler)
