@@ -83,7 +83,9 @@ class Rig:
         settings = ExchangeSettings(url=self.rest_url, rate_limit=False, timeout_ms=3000)
         return WsTickerFeed(lambda: ws_client(settings, self.ws.url), out, reconnect_seconds=0.05)
 
-    def watcher(self, *, ws: bool = True, **overrides: Any) -> Watcher:
+    def watcher(
+        self, *, ws: bool = True, say: Callable[[str], None] | None = None, **overrides: Any
+    ) -> Watcher:
         settings = GuardSettings.model_validate({**TRAILING, **overrides})
         guard = Guard(
             exchange=self.exchange(), store=self.store, mode="live", settings=settings,
@@ -92,7 +94,7 @@ class Rig:
         )  # fmt: skip
         prices: queue.Queue[tuple[str, Ticker]] = queue.Queue()
         feed = self.feed(prices).start() if ws else None
-        return Watcher(guard, settings, prices=prices, feed=feed)
+        return Watcher(guard, settings, prices=prices, feed=feed, say=say)
 
     def kinds(self) -> list[tuple[str, str | None]]:
         return [(e["kind"], e.get("reason")) for e in self.events]
@@ -228,8 +230,10 @@ def test_rest_mode_polls_and_an_unreachable_exchange_closes_nothing(rig: Rig) ->
     from tradekit.emulator.trading import Fault
 
     rig.open()
-    watcher = rig.watcher(ws=False)
+    said: list[str] = []
+    watcher = rig.watcher(ws=False, say=said.append)
     watcher.full_pass()
+    assert said == []  # a good pass says nothing on stderr
     assert watcher.state.feed_mode == "rest"
     run_until(watcher, lambda: "BTCUSDT" in watcher.latest)
     rig.emulator.faults.arm(Fault("http", status=503, msg="down", text=True, times=10_000))
@@ -240,6 +244,12 @@ def test_rest_mode_polls_and_an_unreachable_exchange_closes_nothing(rig: Rig) ->
     ready, checks, reasons = readiness(watcher.state, watcher.settings, wall_ms())
     assert not ready and not checks["account"] and any("last_pass_failed" in r for r in reasons)
     assert not any(e["kind"] == "close" for e in rig.events)
+    watcher.next_pass_ms = 0
+    run_until(watcher, lambda: watcher.next_pass_ms > wall_ms(), why="another failed pass")
+    # the same trouble pass after pass is said once, as one line for people (stderr)
+    [line] = said
+    assert line.startswith("pass held, nothing decided on bad data: the exchange could not be read")
+    assert "\n" not in line
 
 
 # -- health -----------------------------------------------------------------------------------

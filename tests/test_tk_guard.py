@@ -103,13 +103,36 @@ def test_an_unreachable_exchange_exits_69_closes_nothing_then_recovers(
     assert down.returncode == 69
     [error] = events(down)
     assert error["kind"] == "exchange_error" and "503" in error["reason"]
+    # one line on stderr, so that cron mail shows it (stdout goes to /dev/null there)
+    assert down.stderr == (
+        "tk-guard: error: pass held, nothing decided on bad data: the exchange could not be "
+        f"read ({error['reason']})\n"
+    )
     emulator.emulator.faults.clear()
     assert [p for p in emulator.emulator.engine.state.positions.values() if p.size > 0]
     up = tk("tk-guard", "--live", "--now", AT_18, env=live)
     assert up.returncode == 0, up.stderr
     assert kinds(up) == [("tracking", "opened by a plan"), ("hold", "in_range")]
+    assert up.stderr == ""
     for secret in live.values():
         assert secret not in down.stdout + down.stderr + up.stdout + up.stderr
+
+
+def test_a_stale_price_holds_the_pass_and_says_so_on_stderr(home: Path) -> None:
+    with_candles(home)
+    opened = tk("tk-exec", "--paper", "--now", AT_18, stdin=lines(approved()))
+    assert json.loads(opened.stdout)["execution"]["status"] == "placed", opened.stderr
+    fresh = tk("tk-guard", "--paper", "--now", AT_18)
+    assert (fresh.returncode, fresh.stderr) == (0, "")
+    # the last bar closed at 18:00 and no newer one came: by 19:30 its price is stale
+    stale = tk("tk-guard", "--paper", "--now", "2026-02-19T19:30:00Z")
+    assert stale.returncode == 69
+    assert [e["kind"] for e in events(stale)] == ["hold"]
+    assert stale.stderr == (
+        "tk-guard: error: pass held, nothing decided on bad data: stale price for BTCUSDT\n"
+    )
+    quiet = tk("tk-guard", "--paper", "-q", "--now", "2026-02-19T19:30:00Z")
+    assert quiet.stderr == stale.stderr  # an error: shown even with -q
 
 
 def ready_within(url: str, seconds: float) -> dict[str, Any]:

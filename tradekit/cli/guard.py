@@ -30,7 +30,8 @@ dry-run, the default, shows what it would do to the paper account and changes no
 With --watch it keeps running (see --help of the option).
 
 Every action and every decision not to act is one JSON line (a guard_event) on stdout and
-in HOME/logs/guard.jsonl. Exit status: 0; 65 when the guard's record of a position could
+in HOME/logs/guard.jsonl. A pass held on bad data also says so in one line on stderr
+(for cron's mail), even with -q. Exit status: 0; 65 when the guard's record of a position could
 not be read (set aside; the position is protected and tracked again from its plan); 69
 when the exchange could not be read, a price was stale or a position is left without a
 stop-loss (nothing was closed on bad data); 75 when another tk-guard is running; 78
@@ -151,6 +152,9 @@ class GuardRun:
 
     def once(self) -> ExitStatus:
         result = self.guard.run_once()
+        held = result.held_on_bad_data()
+        if held is not None:
+            self.session.reporter.error(held)
         return exit_status(result)
 
 

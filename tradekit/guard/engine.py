@@ -59,6 +59,23 @@ class PassResult:
     #: (symbol, side) of positions whose guard record could not be read
     corrupt: list[tuple[str, str]] = field(default_factory=list)
 
+    def held_on_bad_data(self) -> str | None:
+        """One line for people (cron mails stderr) when the pass could not decide on
+        everything because of bad data; None when it could."""
+        problems = []
+        if self.error is not None:
+            problems.append(f"the exchange could not be read ({self.error})")
+        if self.stale:
+            problems.append("stale price for " + ", ".join(sorted(set(self.stale))))
+        if self.without_stop:
+            problems.append("no stop-loss on " + ", ".join(sorted(set(self.without_stop))))
+        if self.corrupt:
+            named = ", ".join(f"{symbol} {side}" for symbol, side in sorted(self.corrupt))
+            problems.append(f"unreadable guard record for {named}")
+        if not problems:
+            return None
+        return "pass held, nothing decided on bad data: " + "; ".join(problems)
+
 
 class Guard:
     def __init__(

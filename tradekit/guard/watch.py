@@ -37,8 +37,12 @@ class Watcher:
         prices: queue.Queue[tuple[str, Ticker]],
         feed: WsTickerFeed | None = None,
         wall: Callable[[], int] = wall_ms,
+        say: Callable[[str], None] | None = None,
     ):
         self.guard = guard
+        #: a line for people on stderr when a pass is held on bad data (once per change)
+        self.say = say
+        self._held_said: str | None = None
         self.settings = settings
         self.prices = prices
         self.feed = feed
@@ -122,6 +126,10 @@ class Watcher:
             result = PassResult(error=ExchangeError(str(exc)))
             self.guard.event("pass_failed", reason=str(exc), action="none: tried again next pass")
         self.next_pass_ms = self.wall() + int(self.settings.watch.reconcile_seconds * 1000)
+        held = result.held_on_bad_data()
+        if held is not None and held != self._held_said and self.say is not None:
+            self.say(held)
+        self._held_said = held
         with self.state.lock:
             state = self.state
             state.last_pass_ms = self.wall()
@@ -199,7 +207,7 @@ def watch_forever(run: Any) -> ExitStatus:
         feed = WsTickerFeed(
             lambda: _ws_client(session), prices, reconnect_seconds=settings.watch.reconnect_seconds
         )
-    watcher = Watcher(run.guard, settings, prices=prices, feed=feed)
+    watcher = Watcher(run.guard, settings, prices=prices, feed=feed, say=session.reporter.error)
     server = None
     if settings.health.enabled:
         try:
