@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import sys
 import traceback
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -117,11 +118,38 @@ def guarded(prog: str, verbosity: int, body: Callable[[], ExitStatus | int | Non
     raise typer.Exit(int(status or 0))
 
 
+@contextmanager
+def broken_pipe_exits() -> Iterator[None]:
+    """A reader that went away (`tk-signal --help | head -1`) ends the command with 141 and
+    no traceback, wherever the write was: help, a table, records, the final flush."""
+    try:
+        try:
+            yield
+        except SystemExit:
+            # typer catches EPIPE itself, wraps stdout so the last flush is quiet, and
+            # exits 1: that exit is a closed pipe, not an error
+            if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+                sys.stdout = sys.__stdout__
+                raise BrokenPipeError from None
+            raise
+        finally:  # what is still buffered is written now, while we can still catch EPIPE
+            sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout_after_broken_pipe()
+        raise SystemExit(ExitStatus.BROKEN_PIPE) from None
+    except OSError as exc:  # click reports EPIPE as OSError on some paths
+        if exc.errno != errno.EPIPE:
+            raise
+        silence_stdout_after_broken_pipe()
+        raise SystemExit(ExitStatus.BROKEN_PIPE) from None
+
+
 def run_app(
     app: typer.Typer, argv: list[str] | None = None, prog_name: str | None = None, **extra: Any
 ) -> NoReturn:
     """Entry point of a console script (`tk-risk`) or of `tk risk`."""
-    app(args=argv, prog_name=prog_name, **extra)
+    with broken_pipe_exits():
+        app(args=argv, prog_name=prog_name, **extra)
     raise SystemExit(0)  # pragma: no cover - typer always exits
 
 

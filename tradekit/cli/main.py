@@ -65,7 +65,14 @@ def usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    args = sys.argv[1:] if argv is None else argv
+    from tradekit.cli.base import broken_pipe_exits
+
+    with broken_pipe_exits():
+        _dispatch(sys.argv[1:] if argv is None else argv)
+    raise SystemExit(ExitStatus.OK)  # pragma: no cover - _dispatch always exits
+
+
+def _dispatch(args: list[str]) -> NoReturn:
     if args and args[0] in COMMANDS:
         _module(args[0]).main(args[1:], prog_name=f"tk {args[0]}")
     if not args:

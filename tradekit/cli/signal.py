@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tradekit.cli.base import Session, guarded, new_app, run_app
+from tradekit.cli.base import Session, broken_pipe_exits, guarded, new_app, run_app
 from tradekit.cli.options import CommonOptions, common_options
 from tradekit.clock import parse_time
 from tradekit.errors import UsageError
@@ -209,9 +209,10 @@ def _strategy_help(name: str) -> str:
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] in REGISTRY and {"-h", "--help"} & set(args):
-        try:
-            run_app(app, ["--help"], prog_name or PROG)
-        except SystemExit:
-            sys.stdout.write(_strategy_help(args[0]))
-            raise
+        with broken_pipe_exits():
+            try:
+                run_app(app, ["--help"], prog_name or PROG)
+            except SystemExit:
+                sys.stdout.write(_strategy_help(args[0]))
+                raise
     run_app(app, argv, prog_name or PROG)
