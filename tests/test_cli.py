@@ -4,8 +4,11 @@ config errors and the live-mode rule."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -165,6 +168,55 @@ def test_status_reports_runs_and_logs(home: Path) -> None:
         65,
     )
     assert last["startedAt"] == FIXED_NOW
+    assert last["state"] == "exit 65"
+    assert info["config"] is None  # no config.toml: the defaults
+
+
+def test_status_names_the_config_in_use(home: Path, tmp_path: Path) -> None:
+    run(script("tk"), "init")
+    assert CliRunner().invoke(status_cmd.app, ["--json"]).stdout.count(str(home / "config.toml"))
+    other = tmp_path / "other.toml"
+    other.write_text("[live]\nenabled = false\n")
+    for args, env in ((["--config", str(other)], {}), ([], {"TK_CONFIG": str(other)})):
+        result = CliRunner().invoke(status_cmd.app, [*args, "--json"], env=env)
+        assert json.loads(result.stdout)["config"] == str(other), result.output
+        text = CliRunner().invoke(status_cmd.app, args, env=env).stdout
+        assert f"config    {other}\n" in text
+
+
+def test_status_tells_a_run_killed_by_sigkill_from_a_running_one(home: Path) -> None:
+    run(script("tk"), "init")
+    # tk-risk waits on a stdin that stays open: its run is recorded and still going
+    waiting = subprocess.Popen(
+        [script("tk-risk")], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not (runs := json.loads(run(script("tk"), "status", "--json").stdout)["runs"]):
+            assert time.monotonic() < deadline, "the run was never recorded"
+            time.sleep(0.05)
+        assert runs[0]["state"] == "running"
+        assert "running" in run(script("tk"), "status").stdout
+    finally:
+        waiting.kill()
+        waiting.wait()
+    [died] = json.loads(run(script("tk"), "status", "--json").stdout)["runs"]
+    assert (died["stage"], died["exitStatus"], died["state"]) == ("risk", None, "died")
+    [line] = [x for x in run(script("tk"), "status").stdout.splitlines() if x.startswith("run")]
+    assert line.endswith("risk       dry-run  died") and "None" not in line
+
+
+def test_a_reused_pid_is_not_taken_for_the_run_that_died() -> None:
+    from tradekit.store import RunRow, process_start_ticks
+
+    me = os.getpid()
+    started = process_start_ticks(me)
+    assert started is not None  # Linux: /proc
+    row = RunRow(1, "risk", "paper", FIXED_NOW, None, None, None, None, None)
+    assert replace(row, pid=me, pid_started=started).state == "running"
+    assert replace(row, pid=me, pid_started=started + 1).state == "died"  # another process
+    assert replace(row, exit_status=0, pid=me).state == "exit 0"
 
 
 def test_status_never_creates_a_home(home: Path) -> None:

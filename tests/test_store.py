@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -13,7 +14,7 @@ from tradekit import store as store_module
 from tradekit.errors import ConfigError, TryAgainLaterError
 from tradekit.exitstatus import ExitStatus
 from tradekit.redact import Redactor
-from tradekit.store import SCHEMA_VERSION, RunRow, Store
+from tradekit.store import SCHEMA_VERSION, RunRow, Store, process_start_ticks
 
 NOW = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 SECRET = "s3cr3t-passphrase-xyz"
@@ -114,8 +115,9 @@ def test_runs_round_trip(tmp_path: Path) -> None:
         assert first != second
         store.finish_run(first, finished, read=3, written=2, bad=1, status=65)
         runs = store.recent_runs()
+        me = (os.getpid(), process_start_ticks(os.getpid()))  # the process behind each run
         assert runs == [
-            RunRow(second, "exec", None, "2026-11-20T10:00:00Z", None, None, None, None, None),
+            RunRow(second, "exec", None, "2026-11-20T10:00:00Z", None, None, None, None, None, *me),
             RunRow(
                 first,
                 "risk",
@@ -126,6 +128,7 @@ def test_runs_round_trip(tmp_path: Path) -> None:
                 2,
                 1,
                 65,
+                *me,
             ),
         ]
         assert store.recent_runs(limit=1) == runs[:1]

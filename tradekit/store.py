@@ -8,6 +8,7 @@ Anything written as JSON passes through the redactor first.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -136,6 +137,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (item_id, symbol)
     );
     """,
+    # v8: the process behind each run (pid and its start time, which tells a reused pid
+    # apart), so that a run killed by SIGKILL shows as died, not as running forever.
+    """
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    ALTER TABLE runs ADD COLUMN pid_started INTEGER;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: How long to wait for another process's write transaction before giving up (exit 75).
@@ -153,6 +160,38 @@ class RunRow:
     records_written: int | None
     bad_lines: int | None
     exit_status: int | None
+    pid: int | None = None
+    pid_started: int | None = None
+
+    @property
+    def state(self) -> str:
+        """`exit N` when it ended, `running` while its process lives, else `died` (killed
+        by SIGKILL, or the machine went down, before it could record how it ended)."""
+        if self.exit_status is not None:
+            return f"exit {self.exit_status}"
+        if self.pid is None or process_alive(self.pid, self.pid_started):
+            return "running"  # a run of a version that recorded no pid is given the benefit
+        return "died"
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """When process `pid` started, in clock ticks since boot (Linux /proc); None elsewhere."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the command name (field 2) may hold spaces and parentheses: count from its end
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def process_alive(pid: int, started: int | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    return started is None or process_start_ticks(pid) in (None, started)
 
 
 @dataclass
@@ -246,9 +285,11 @@ class Store:
 
     def start_run(self, stage: str, mode: str | None, started: datetime) -> int:
         with self.transaction() as db:
+            pid = os.getpid()
             cursor = db.execute(
-                "INSERT INTO runs (stage, mode, started_at) VALUES (?, ?, ?)",
-                (stage, mode, format_time(started)),
+                "INSERT INTO runs (stage, mode, started_at, pid, pid_started) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (stage, mode, format_time(started), pid, process_start_ticks(pid)),
             )
             return int(cursor.lastrowid or 0)
 
@@ -265,7 +306,7 @@ class Store:
     def recent_runs(self, limit: int = 10) -> list[RunRow]:
         rows = self.db.execute(
             "SELECT id, stage, mode, started_at, finished_at, records_read, records_written, "
-            "bad_lines, exit_status FROM runs ORDER BY id DESC LIMIT ?",
+            "bad_lines, exit_status, pid, pid_started FROM runs ORDER BY id DESC LIMIT ?",
             (limit,),
         ).fetchall()
         return [RunRow(*row) for row in rows]

@@ -12,7 +12,12 @@ from tradekit.store import Store
 
 PROG = "tk status"
 SUMMARY = "Show TK_HOME, the mode a run would use, the audit logs and the last runs."
-HELP = f"{SUMMARY}\n"
+HELP = f"""{SUMMARY}
+
+The config shown is the one a command run the same way would use (--config, TK_CONFIG, else
+HOME/config.toml). Each run ends as `exit N`, or is `running` while its process lives, or
+`died` when its process is gone without recording an end (killed by SIGKILL, a reboot).
+"""
 
 app = new_app(HELP)
 
@@ -33,9 +38,13 @@ def status(
         logs = {
             path.name: sum(1 for _ in path.open("rb")) for path in sorted(home.logs.glob("*.jsonl"))
         }
+        # the file this command's settings came from: --config / TK_CONFIG, else the home's
+        config_file = common.config_file or (
+            home.config_file if home.config_file.exists() else None
+        )
         info: dict[str, Any] = {
             "home": str(home.root.resolve()),
-            "config": str(home.config_file) if home.config_file.exists() else None,
+            "config": str(config_file) if config_file is not None else None,
             "mode": session.mode.mode,
             "liveEnabled": session.config.live.enabled,
             "schemaVersion": version,
@@ -49,6 +58,7 @@ def status(
                     "written": run.records_written,
                     "badLines": run.bad_lines,
                     "exitStatus": run.exit_status,
+                    "state": run.state,
                 }
                 for run in recent
             ],
@@ -63,11 +73,14 @@ def status(
         for name, lines in logs.items():
             typer.echo(f"log       {name}: {lines} lines")
         for run in recent:
-            ended = "running" if run.exit_status is None else f"exit {run.exit_status}"
+            counts = (
+                ""
+                if run.records_read is None
+                else f"read {run.records_read}  wrote {run.records_written}  bad {run.bad_lines}  "
+            )
             typer.echo(
                 f"run       {run.started_at}  {run.stage:<10} {run.mode or '-':<8} "
-                f"read {run.records_read}  wrote {run.records_written}  "
-                f"bad {run.bad_lines}  {ended}"
+                f"{counts}{run.state}"
             )
         return ExitStatus.OK
 
