@@ -246,6 +246,10 @@ def test_bare_tk_prints_usage_on_stderr_and_options_first_get_a_hint() -> None:
         ("mode = 'live'\n", "mode: 'live' cannot be set in the config; pass --live"),
         ("[live]\nenabled = 'yes please'\n", "live.enabled: Input should be a valid boolean"),
         ("mode = \n", "not valid TOML"),
+        (
+            "[strategies.v55]\nadx_min = 15\n",
+            "strategies.v55: unknown strategy (one of: dsl, v1, v2, v3, v5)",
+        ),
     ],
 )
 def test_config_errors_name_the_key_and_the_file(tmp_path: Path, text: str, message: str) -> None:
@@ -255,6 +259,19 @@ def test_config_errors_name_the_key_and_the_file(tmp_path: Path, text: str, mess
         load_config(path)
     assert str(exc.value).startswith(f"{path}: ")
     assert message in str(exc.value)
+
+
+def test_the_seed_live_v5_config_is_what_the_seeds_live_script_ran() -> None:
+    from tradekit.strategies.v5 import V5Params
+
+    config = load_config(ROOT / "examples" / "v5-seed-live.toml", required=True)
+    live = V5Params.model_validate(config.strategies["v5"])
+    # seed000-spec §2.3: ADX_MIN 15, ENTRY_LOOKBACK 15; everything else as the JSON
+    assert (live.adx_min, live.entry_lookback) == (15, 15)
+    assert (V5Params().adx_min, V5Params().entry_lookback) == (18, 20)
+    assert live.model_dump(exclude={"adx_min", "entry_lookback"}) == V5Params().model_dump(
+        exclude={"adx_min", "entry_lookback"}
+    )
 
 
 def test_missing_config_means_defaults_unless_named(tmp_path: Path) -> None:

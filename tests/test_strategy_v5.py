@@ -118,3 +118,21 @@ def test_a_4h_bar_is_used_only_once_closed(hourly: Candles) -> None:
     assert ev.context["emaFast4h"][i] == ema_fast_4h[k - 1]
     i_closed = int(np.searchsorted(hourly.ts, h4.ts[k] + 3 * H))  # closes with the 4h bar
     assert ev.context["emaFast4h"][i_closed] == ema_fast_4h[k]
+
+
+def test_a_plans_tol_is_the_tolerance_of_the_rule_that_fired() -> None:
+    """A re-entry beside an unretested breakout used 0.35 ATR, and its context says so."""
+    examples = Path(__file__).resolve().parents[1] / "examples" / "BTCUSDT-1h.csv"
+    hourly = read_csv(examples, "BTCUSDT", "1h")
+    params = V5Params()
+    ev = load("v5").evaluate({"1h": hourly, "4h": resample(hourly, "4h")}, params)
+    atr, tol = ev.context["atr1h"], ev.context["tol"]
+    reentries = np.flatnonzero(ev.note == "reentry")
+    beside_a_breakout = [i for i in reentries if np.isfinite(ev.context["level"][i])]
+    assert beside_a_breakout  # the case the old code got wrong is in the bundled data
+    for i in reentries:
+        assert tol[i] == pytest.approx(params.reentry_tol_atr * atr[i])
+        assert ev.reason[i].endswith(f"tol={tol[i]:.2f}")
+    for i in np.flatnonzero(ev.note == "retest"):
+        assert tol[i] == pytest.approx(params.retest_tol_atr * atr[i])
+        assert ev.reason[i].endswith(f"tol={tol[i]:.2f}")

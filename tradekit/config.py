@@ -8,7 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from tradekit.errors import ConfigError
 from tradekit.execution.settings import ExecutionSettings
@@ -51,12 +52,28 @@ class Config(Section):
     #: [strategies.NAME] tables; each strategy validates its own (typed) parameters.
     strategies: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    @field_validator("strategies")
+    @classmethod
+    def _known_strategies(cls, tables: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from tradekit.strategies import REGISTRY  # names only: no strategy code is loaded
+
+        unknown = sorted(set(tables) - set(REGISTRY))
+        if unknown:
+            raise PydanticCustomError(
+                "unknown_strategy",
+                "strategies.{name}: unknown strategy (one of: {known})",
+                {"name": unknown[0], "known": ", ".join(sorted(REGISTRY))},
+            )
+        return tables
+
 
 def _describe(exc: ValidationError, path: Path) -> str:
     lines = []
     for err in exc.errors(include_url=False):
         key = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        if err["type"] == "extra_forbidden":
+        if err["type"] == "unknown_strategy":  # a typo'd table name: the key it names
+            lines.append(f"{path}: {err['msg']}")
+        elif err["type"] == "extra_forbidden":
             lines.append(f"{path}: {key}: unknown key")
         elif err["type"] == "literal_error" and key == "mode" and err["input"] == "live":
             lines.append(

@@ -203,7 +203,8 @@ def _strategy_help(name: str) -> str:
     lines = [f"\n{name}: {REGISTRY[name][1]}", f"Parameters ([strategies.{name}] in config.toml):"]
     for key, info in strategy.params_model.model_fields.items():
         lines.append(f"  {key} = {info.default!r}")
-    return "\n".join(lines) + "\n"
+    notes = f"\n{strategy.notes}" if strategy.notes else ""
+    return "\n".join(lines) + "\n" + notes
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:

@@ -73,6 +73,8 @@ def pick(values: np.ndarray, index: np.ndarray, present: np.ndarray) -> np.ndarr
 class Strategy(Protocol):
     name: str
     summary: str
+    #: what a trader should know about the parameters (printed by `tk-signal NAME --help`)
+    notes: str
     params_model: type[Params]
 
     def timeframes(self, params: Params) -> tuple[str, ...]:

@@ -185,6 +185,7 @@ def feature_values(feature: Feature, bars: dict[str, np.ndarray]) -> np.ndarray:
 class Dsl:
     name: str = "dsl"
     summary: str = "your own rules from a JSON spec (tk-signal dsl --spec FILE.json)"
+    notes: str = ""
     params_model: type[DslSpec] = DslSpec
 
     def timeframes(self, params: DslSpec) -> tuple[str, ...]:

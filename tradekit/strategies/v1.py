@@ -51,6 +51,7 @@ def _prev(values: np.ndarray) -> np.ndarray:
 class V1:
     name: str = "v1"
     summary: str = "15m EMA50/200 trend; 5m pullback to EMA20/50; 1m VWAP and RSI confirmation"
+    notes: str = ""
     params_model: type[V1Params] = V1Params
 
     def timeframes(self, params: V1Params) -> tuple[str, ...]:

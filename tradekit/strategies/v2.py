@@ -62,6 +62,7 @@ class V2Params(Params):
 class V2:
     name: str = "v2"
     summary: str = "1d EMA pyramid + ADX; 4h MACD/RSI/volume; 1h Bollinger break + stochastic"
+    notes: str = ""
     params_model: type[V2Params] = V2Params
 
     def timeframes(self, params: V2Params) -> tuple[str, ...]:

@@ -40,6 +40,7 @@ class V3Params(Params):
 class V3:
     name: str = "v3"
     summary: str = "1d EMA200 bias; 4h pullback to EMA20/50 and reclaim"
+    notes: str = ""
     params_model: type[V3Params] = V3Params
 
     def timeframes(self, params: V3Params) -> tuple[str, ...]:

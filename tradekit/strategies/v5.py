@@ -78,6 +78,11 @@ def _bias_at(
 class V5:
     name: str = "v5"
     summary: str = "4h EMA/ADX bias; 1h Donchian breakout retest or EMA re-entry"
+    notes: str = (
+        "The defaults are the seed's perp-strategy-v5.json (ADX min 18, breakout lookback 20).\n"
+        "The seed's live script ignored that file and ran ADX min 15 and lookback 15: to\n"
+        "trade what it traded, use examples/v5-seed-live.toml (tk-signal v5 --config FILE).\n"
+    )
     params_model: type[V5Params] = V5Params
 
     def timeframes(self, params: V5Params) -> tuple[str, ...]:
@@ -149,7 +154,9 @@ class V5:
         fired = retest | reentry
         side[fired & is_long] = "long"
         side[fired & is_short] = "short"
-        tol_out = np.where(has_brk, tol, np.where(reentry, rtol, np.nan))
+        # the tolerance of the rule that fired (a re-entry beside an unretested breakout
+        # used the re-entry's); on other bars the retest's while a breakout is in the window
+        tol_out = np.where(reentry, rtol, np.where(has_brk, tol, np.nan))
 
         reason = np.full(n, None, dtype=object)
         for i in np.flatnonzero(retest):
