@@ -9,9 +9,12 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint bench schemas clean
 
 $(STAMP): pyproject.toml
+	@echo "Setting up $(VENV): tradekit and its dependencies (ccxt, typer, pydantic, numpy,"
+	@echo "TA-Lib, ...) and the dev tools (pytest, hypothesis, ruff). The first time this takes"
+	@echo "1-2 minutes; later runs skip it until pyproject.toml changes."
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[dev]'
 	touch $@
 
 demo: $(STAMP)
