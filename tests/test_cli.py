@@ -247,6 +247,11 @@ def test_bare_tk_prints_usage_on_stderr_and_options_first_get_a_hint() -> None:
         ("[live]\nenabled = 'yes please'\n", "live.enabled: Input should be a valid boolean"),
         ("mode = \n", "not valid TOML"),
         (
+            '[guard.health]\nhost = "0.0.0.0"\n',
+            "guard.health: host '0.0.0.0' is not a loopback address: /metrics and /readyz show "
+            "equity and positions to whoever reaches it; set allow_remote = true to mean it\n",
+        ),
+        (
             "[strategies.v55]\nadx_min = 15\n",
             "strategies.v55: unknown strategy (one of: dsl, v1, v2, v3, v5)",
         ),
@@ -258,7 +263,20 @@ def test_config_errors_name_the_key_and_the_file(tmp_path: Path, text: str, mess
     with pytest.raises(ConfigError) as exc:
         load_config(path)
     assert str(exc.value).startswith(f"{path}: ")
-    assert message in str(exc.value)
+    assert message in str(exc.value) + "\n"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_the_guards_endpoints_bind_loopback_freely(tmp_path: Path, host: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[guard.health]\nhost = "{host}"\n')
+    assert load_config(path).guard.health.host == host
+
+
+def test_a_remote_health_address_must_be_meant(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[guard.health]\nhost = "192.0.2.10"\nallow_remote = true\n')
+    assert load_config(path).guard.health.allow_remote
 
 
 def test_the_seed_live_v5_config_is_what_the_seeds_live_script_ran() -> None:

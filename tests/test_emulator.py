@@ -137,11 +137,18 @@ def test_partial_fill_then_the_rest(emu) -> None:
     assert (done["status"], done["filled"]) == ("closed", 0.01)
 
 
+def control(url: str, path: str, body: dict, token: str | None) -> dict:
+    headers = {} if token is None else {"X-Emulator-Token": token}
+    request = urllib.request.Request(
+        url + path, json.dumps(body).encode(), headers=headers, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
 def test_faults_and_prices_can_be_set_over_http(emu) -> None:
     def post(path: str, body: dict) -> dict:
-        request = urllib.request.Request(emu.url + path, json.dumps(body).encode(), method="POST")
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())
+        return control(emu.url, path, body, emu.emulator.control_token)
 
     assert post("/_emulator/price", {"symbol": "BTCUSDT", "last": "70000"})["code"] == "00000"
     assert ccxt_client(emu.url).fetch_ticker(PAIR)["last"] == 70000.0
@@ -150,6 +157,65 @@ def test_faults_and_prices_can_be_set_over_http(emu) -> None:
         ccxt_client(emu.url).fetch_balance()
     with pytest.raises(urllib.error.HTTPError):
         post("/_emulator/faults", {"kind": "meteor"})
+
+
+@pytest.mark.parametrize("token", [None, "", "guess", "x" * 24])
+def test_the_control_endpoints_refuse_a_request_without_the_token(emu, token) -> None:
+    before = ccxt_client(emu.url).fetch_ticker(PAIR)["last"]
+    for path, body in (
+        ("/_emulator/price", {"symbol": "BTCUSDT", "last": "1"}),
+        ("/_emulator/faults", {"kind": "code", "code": "40762", "path": None, "times": 1}),
+        ("/_emulator/faults/clear", {}),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            control(emu.url, path, body, token)
+        assert refused.value.code == 401
+        assert json.loads(refused.value.read())["code"] == "40001"
+    assert ccxt_client(emu.url).fetch_ticker(PAIR)["last"] == before  # the price unchanged
+    ccxt_client(emu.url).fetch_balance()  # and no fault armed
+
+
+def test_tk_emulator_prints_its_credentials_and_token_and_warns_off_loopback(
+    home: Path, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+
+    from conftest import script
+
+    def start(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
+        process = subprocess.Popen(
+            [script("tk"), "emulator", "--port", "0", *args], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, env={**os.environ, "TK_HOME": str(home)},
+        )  # fmt: skip
+        assert process.stdout is not None
+        return process, [process.stdout.readline() for _ in range(3)]
+
+    subprocess.run([script("tk"), "init"], check=True, capture_output=True)
+    process, lines = start()
+    try:
+        url = lines[0].split()[3]
+        assert url.startswith("http://127.0.0.1:")
+        assert lines[1] == (
+            f"test credentials: BITGET_API_KEY={KEY} BITGET_API_SECRET={SECRET} "
+            f"BITGET_API_PASSPHRASE={PASSPHRASE}\n"
+        )
+        token = lines[2].rsplit(" ", 1)[1].strip()
+        assert (
+            control(url, "/_emulator/price", {"symbol": "BTCUSDT", "last": "1"}, token)["code"]
+            == "00000"
+        )
+        with pytest.raises(urllib.error.HTTPError):
+            control(url, "/_emulator/price", {"symbol": "BTCUSDT", "last": "2"}, token[:-1])
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, quiet = process.communicate(timeout=30)
+    assert "warning" not in quiet
+    process, lines = start("--host", "0.0.0.0")
+    process.send_signal(signal.SIGINT)
+    _, loud = process.communicate(timeout=30)
+    assert loud.startswith("tk emulator: warning: listening on 0.0.0.0: anyone who reaches")
 
 
 def test_markets_are_cached_in_the_store_and_refreshed_by_age(emu, tmp_path: Path) -> None:

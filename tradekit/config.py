@@ -82,7 +82,9 @@ def _describe(exc: ValidationError, path: Path) -> str:
             )
         else:
             message = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{path}: {key}: {message} (got {err['input']!r})")
+            # a whole table's check: the message names the values, the table is noise
+            got = "" if isinstance(err["input"], dict) else f" (got {err['input']!r})"
+            lines.append(f"{path}: {key}: {message}{got}")
     return "\n".join(lines)
 
 

@@ -3,9 +3,21 @@ Bitget emulator): started, asked for its URL, stopped."""
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps a server on this machine (127.0.0.0/8, ::1, localhost).
+    Any other name or address may reach the network."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class BackgroundHttpServer:

@@ -17,8 +17,9 @@ Serves what ccxt asks Bitget for: market data from the candles in HOME/data, and
 simulated account behind the private endpoints (orders, stop-loss/take-profit, positions,
 fills; the same matching engine as paper mode), with signed requests checked, and the
 public websocket's ticker channel (on --ws-port) that tk-guard --watch listens to. Faults
-can be armed over HTTP (POST /_emulator/faults). Point tradekit at it with [exchange] url
-and ws_url:
+can be armed over HTTP (POST /_emulator/faults, with the control token printed at start in
+the X-Emulator-Token header). It prints its test credentials (BITGET_API_*) at start.
+Point tradekit at it with [exchange] url and ws_url:
 
 \b
     tk emulator --port 8765 &
@@ -51,10 +52,16 @@ def emulator(
     ] = -1,
 ) -> None:
     def body() -> ExitStatus:
-        from tradekit.emulator.server import Emulator
+        from tradekit.emulator.server import TEST_CREDENTIALS, Emulator
+        from tradekit.httpserver import is_loopback
         from tradekit.market.store import CandleStore
 
         session = Session.open(PROG, common)
+        if not is_loopback(host):
+            session.reporter.warning(
+                f"listening on {host}: anyone who reaches this machine can trade its test "
+                "account (and, with the control token, set its prices and faults)"
+            )
         clock = session.clock
 
         def now_ms() -> int:
@@ -66,9 +73,14 @@ def emulator(
         server = emulated.serve(host, port).start()
         rest_port = int(server.url.rsplit(":", 1)[1])
         ws = WsServer(emulated, host, rest_port + 1 if ws_port < 0 else ws_port).start()
+        [(key, (secret, passphrase))] = TEST_CREDENTIALS.items()
         typer.echo(
             f"Bitget emulator on {server.url} and {ws.url} (market data: "
-            f"{session.home.data}); Ctrl-C stops"
+            f"{session.home.data}); Ctrl-C stops\n"
+            f"test credentials: BITGET_API_KEY={key} BITGET_API_SECRET={secret} "
+            f"BITGET_API_PASSPHRASE={passphrase}\n"
+            f"control token (header X-Emulator-Token of POST /_emulator/*): "
+            f"{emulated.control_token}"
         )
         try:
             while True:

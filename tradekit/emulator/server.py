@@ -12,7 +12,9 @@ Anything else is 404 with Bitget's 40404, so ccxt never mistakes it for a succes
 
 from __future__ import annotations
 
+import hmac
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -120,6 +122,9 @@ class Emulator:
     #: the time of the market (prices, fills); `clock` stays the wall clock that signed
     #: requests are checked against. None: the same as `clock`.
     market_clock: Callable[[], int] | None = None
+    #: what POST /_emulator/* must carry in the X-Emulator-Token header (faults and prices
+    #: move the account: nobody but who started it may do that); printed at start
+    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 
     def __post_init__(self) -> None:
         self.market_now = self.market_clock or self.clock
@@ -135,6 +140,8 @@ class Emulator:
             ("GET", "/api/v2/mix/market/ticker"): self.ticker_endpoint,
             ("GET", "/api/v2/public/time"): lambda _r: {"serverTime": str(self.clock())},
             ("GET", "/api/v3/account/settings"): self.uta_probe,
+        }
+        self.control: dict[tuple[str, str], Handler] = {
             ("POST", "/_emulator/faults"): self.arm_fault,
             ("POST", "/_emulator/faults/clear"): lambda _r: self.faults.clear(),
             ("POST", "/_emulator/price"): self.set_price,
@@ -155,6 +162,9 @@ class Emulator:
             try:
                 if (request.method, request.path) in self.private:
                     return self._private(request)
+                if (request.method, request.path) in self.control:
+                    self._check_control_token(request)
+                    return 200, self._ok(self.control[(request.method, request.path)](request))
                 route = self.routes.get((request.method, request.path))
                 if route is None:
                     raise ApiError(404, "40404", "Request URL NOT FOUND")
@@ -164,6 +174,13 @@ class Emulator:
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 # malformed input must be a Bitget error, never a dropped connection
                 return 400, self._error("40017", f"Parameter verification failed: {exc}")
+
+    def _check_control_token(self, request: Request) -> None:
+        given = next((v for k, v in request.headers.items() if k.lower() == "x-emulator-token"), "")
+        if not hmac.compare_digest(given.encode(), self.control_token.encode()):
+            raise ApiError(
+                401, "40001", "X-Emulator-Token missing or wrong (tk emulator prints it at start)"
+            )
 
     def _error(self, code: str, msg: str) -> dict[str, Any]:
         return {"code": code, "msg": msg, "requestTime": self.clock(), "data": None}

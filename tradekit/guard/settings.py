@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from tradekit.records.base import Num
 from tradekit.section import Section
@@ -97,6 +97,19 @@ class HealthSettings(Section):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(8081, ge=0, le=65535)
+    #: the endpoints show equity and positions: an address other than loopback must be meant
+    allow_remote: bool = False
+
+    @model_validator(mode="after")
+    def _remote_must_be_meant(self) -> Self:
+        from tradekit.httpserver import is_loopback
+
+        if not self.allow_remote and not is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host!r} is not a loopback address: /metrics and /readyz show "
+                "equity and positions to whoever reaches it; set allow_remote = true to mean it"
+            )
+        return self
 
 
 class GuardSettings(Section):

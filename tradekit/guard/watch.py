@@ -210,6 +210,13 @@ def watch_forever(run: Any) -> ExitStatus:
     watcher = Watcher(run.guard, settings, prices=prices, feed=feed, say=session.reporter.error)
     server = None
     if settings.health.enabled:
+        from tradekit.httpserver import is_loopback
+
+        if not is_loopback(settings.health.host):  # allow_remote said so; still, say it
+            session.reporter.warning(
+                f"[guard.health] listens on {settings.health.host}: equity and positions "
+                "are visible to the network"
+            )
         try:
             server = HealthServer(watcher.state, settings, wall_ms).start()
         except OSError as exc:
