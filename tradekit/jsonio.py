@@ -19,7 +19,7 @@ class JsonError(ValueError):
 
 
 def _reject_constant(name: str) -> Any:
-    raise JsonError(f"{name} is not allowed: prices and sizes must be finite numbers")
+    raise JsonError(f"{name} is not allowed: JSON numbers must be finite")
 
 
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
@@ -48,6 +48,15 @@ def loads(text: str | bytes) -> Any:
         return _decoder.decode(text)
     except json.JSONDecodeError as exc:
         raise JsonError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise JsonError("invalid JSON: nested too deeply") from None
+
+
+def has_constants(text: bytes) -> bool:
+    """Whether NaN or Infinity might be in the text (or only in a string: the exact reader
+    then tells). pydantic's JSON reader takes them where a field is Any, and they are not
+    JSON: jq turns them into null and strict parsers refuse the line."""
+    return text.find(b"NaN") >= 0 or text.find(b"Infinity") >= 0
 
 
 #: Digits and points -> "0", e/E -> "e", anything else -> " ": then a run of 16 zeros or a
@@ -118,11 +127,17 @@ def dumps(value: Any, *, pretty: bool = False) -> bytes:
         return orjson.dumps(value, default=_default, option=options)
     except orjson.JSONEncodeError as exc:
         if "64-bit" not in str(exc):
-            raise JsonError(str(exc)) from None
+            raise _write_error(exc) from None
     try:  # rare: an integer past 64 bits somewhere; write it exactly as a Decimal
         return orjson.dumps(_widen_ints(value), default=_default, option=options)
     except orjson.JSONEncodeError as exc:
-        raise JsonError(str(exc)) from None
+        raise _write_error(exc) from None
+
+
+def _write_error(exc: orjson.JSONEncodeError) -> JsonError:
+    if str(exc) == "Recursion limit reached":
+        return JsonError("nested too deeply (more than 254 levels of arrays and objects)")
+    return JsonError(str(exc))
 
 
 def _widen_ints(value: Any) -> Any:

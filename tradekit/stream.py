@@ -244,7 +244,7 @@ def parse_line(
     no secret (whole or in part) can reach an error record.
     """
 
-    if select is None and jsonio.fits_doubles(line.text):
+    if select is None and jsonio.fits_doubles(line.text) and not jsonio.has_constants(line.text):
         try:  # pydantic's own JSON reader: no Python dict in between
             record = model.__pydantic_validator__.validate_json(line.text)
         except ValidationError:
@@ -285,6 +285,10 @@ def _parse_exactly(
         return invalid(str(exc))
     if not isinstance(raw, dict):
         return invalid(f"a record must be a JSON object, not {type(raw).__name__}")
+    try:  # what cannot be written back (a lone surrogate, nesting past the writer's limit)
+        jsonio.dumps(raw)  # is refused here, not when the stage has acted on it
+    except jsonio.JsonError as exc:
+        return invalid(f"cannot be passed on as JSON: {exc}")
     if select is not None:
         selected = select(raw)
         if selected is None:

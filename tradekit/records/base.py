@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -43,12 +44,18 @@ Num = Annotated[Decimal, BeforeValidator(_to_decimal), _number_schema]
 PositiveNum = Annotated[Decimal, BeforeValidator(_to_decimal), Field(gt=0), _number_schema]
 
 
+#: A moment: an ISO 8601 string on the wire (records are strict, but a time comes as text).
+Time = Annotated[datetime, Field(strict=False)]
+
+
 class Record(BaseModel):
     """Base for every record and block.
 
     - JSON keys are camelCase (`cycleId`), Python attributes snake_case (`cycle_id`);
     - records are immutable values: a stage builds a new block, it never edits one;
-    - fields nobody declared are kept, so users' own fields pass through every stage.
+    - fields nobody declared are kept, so users' own fields pass through every stage;
+    - strict: a boolean is a JSON boolean and an integer a JSON integer (`"approved": "yes"`
+      or `"leverage": "5"` is a bad line naming the field, as `jq` would not select it).
     """
 
     model_config = ConfigDict(
@@ -56,6 +63,7 @@ class Record(BaseModel):
         populate_by_name=True,
         frozen=True,
         extra="allow",
+        strict=True,
         ser_json_inf_nan="strings",
     )
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
 
-from tradekit.records.base import Num, Record
+from tradekit.records.base import Num, Record, Time
 from tradekit.records.plan import Side
 
 
@@ -34,7 +33,7 @@ class GuardEvent(Record):
     """Something tk-guard did, or decided not to do, about a position."""
 
     record: Literal["guard_event"] = "guard_event"
-    ts: datetime
+    ts: Time
     kind: str = Field(description="hold, close, repair_sl, adopt, safe_mode, ...")
     symbol: str | None = None
     side: Side | None = None
@@ -52,7 +51,7 @@ class TelegramMessage(Record):
     channel: str
     message_id: int
     version: int = Field(default=1, ge=1, description="bumped when the post is edited")
-    date: datetime
+    date: Time
     text: str = ""
     image_url: str | None = None
     is_edit: bool = False
@@ -66,7 +65,7 @@ class NewsItem(Record):
     source: str
     title: str
     url: str | None = None
-    published_at: datetime | None = None
+    published_at: Time | None = None
     symbols: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     score: int = 0

@@ -9,12 +9,11 @@ Each stage owns one top-level block: tk-news-gate `decision`, tk-risk `risk`, tk
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from tradekit.records.base import Num, Record
+from tradekit.records.base import Num, Record, Time
 
 Side = Literal["long", "short"]
 Action = Literal["open", "reduce", "close", "move_sl_to_be", "set_tp"]
@@ -27,7 +26,7 @@ class Source(Record):
     kind: Literal["strategy", "telegram", "manual"] | None = None
     strategy: str | None = None
     timeframe: str | None = None
-    bar_time: datetime | None = None
+    bar_time: Time | None = None
     channel: str | None = None
     message_id: int | None = None
 
@@ -74,7 +73,7 @@ class NewsMatch(Record):
 
     title: str
     url: str | None = None
-    time: datetime
+    time: Time
     source: str
     score: int
     tags: list[str] = Field(default_factory=list)
@@ -85,7 +84,7 @@ class NewsMatch(Record):
 class CalendarMatch(Record):
     """A scheduled event whose blocking window holds the plan's time (tk-news-gate)."""
 
-    time: datetime
+    time: Time
     event: str
     importance: Literal["high", "medium", "low"]
     country: str | None = None
