@@ -200,6 +200,8 @@ def _strategy_help(name: str) -> str:
     from tradekit.strategies import load
 
     strategy = load(name)
+    if getattr(strategy, "help", None):
+        return strategy.help
     lines = [f"\n{name}: {REGISTRY[name][1]}", f"Parameters ([strategies.{name}] in config.toml):"]
     for key, info in strategy.params_model.model_fields.items():
         lines.append(f"  {key} = {info.default!r}")
