@@ -272,6 +272,7 @@ def test_an_open_carries_the_stop_and_target_of_the_risk_block(tmp_path: Path) -
             "strategy": "dsl",
             "timeframe": "1h",
             "barTime": iso(int(b["ts"][first])),
+            "spec": str((tmp_path / "spec.json").resolve()),
         },
         "stopLoss": stop,
         "takeProfits": [target],
@@ -326,6 +327,7 @@ def test_an_exit_rule_gives_a_close_plan(tmp_path: Path) -> None:
                 "strategy": "dsl",
                 "timeframe": "1h",
                 "barTime": iso(int(b["ts"][x])),
+                "spec": str((tmp_path / "spec.json").resolve()),
             },
         }
         assert (context["position"], context["heldBars"]) == (None, x - entry)

@@ -95,6 +95,8 @@ class Prepared:
     problem: str | None = None
     #: bars whose lookback window contains a gap in the data: no signal, note gap_in_ohlcv
     gapped: np.ndarray | None = None
+    #: the DSL's spec file, named in its plans' source (tk-guard reads its exit rules)
+    spec_file: Path | None = None
 
 
 #: Bars after a gap that are not trusted, for strategies that do not say (min_bars).
@@ -189,7 +191,9 @@ def prepare(
         close = base.ts + step
         first = int(np.searchsorted(close, _ms(replay[0]), "left"))
         rows = np.arange(first, len(base))
-        return Prepared(strategy, params, symbol, base_tf, evaluations, rows, gapped=gapped)
+        return Prepared(
+            strategy, params, symbol, base_tf, evaluations, rows, gapped=gapped, spec_file=spec_file
+        )
     problem = None
     last_close = int(base.ts[-1]) + (0 if forming else step)
     if not forming and as_of - last_close >= step:
@@ -213,6 +217,7 @@ def prepare(
         np.array([len(base) - 1]),
         problem,
         gapped,
+        spec_file,
     )
 
 
@@ -234,6 +239,7 @@ def records(prepared: Prepared, *, dry_run: bool) -> Iterator[dict[str, Any]]:
         opens, closes = _iso_column(bar_ts), _iso_column(bar_ts + step)
     name = prepared.strategy.name
     prefix = f"{name}:{prepared.symbol}:{prepared.timeframe}:"
+    spec = None if prepared.spec_file is None else str(prepared.spec_file.resolve())
     notes, sides, reasons = ev.note[rows].tolist(), ev.side[rows].tolist(), ev.reason[rows].tolist()
     levels = _column(ev.level, rows, "strong")
     actions = _column(ev.action, rows, "open")
@@ -270,6 +276,8 @@ def records(prepared: Prepared, *, dry_run: bool) -> Iterator[dict[str, Any]]:
                     "barTime": opens[n],
                 },
             }
+            if spec is not None:
+                plan["source"]["spec"] = spec
             if stops[n] is not None:
                 plan["stopLoss"] = stops[n]
             if targets[n] is not None:
