@@ -164,6 +164,11 @@ def prepare(
 ) -> Prepared:
     strategy = load(strategy_name)
     if strategy_name == "dsl":
+        if table:
+            raise ConfigError(
+                f"{config_source}: strategies.dsl: has no effect: the dsl strategy reads "
+                "its rules from --spec FILE.json; remove the table"
+            )
         if spec_file is None:
             raise UsageError("tk-signal dsl needs --spec FILE.json (see tk-signal dsl --help)")
         params = spec_params(strategy, spec_file)

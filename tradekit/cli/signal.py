@@ -29,9 +29,10 @@ no_setup, insufficient_ohlcv, stale_ohlcv, ...). Indicator values are in `contex
     tk-signal dsl --spec examples/dsl-ema-adx.json   your own rules
     tk-signal --list                      strategies; `tk-signal v5 --help` its parameters
 
-Parameters come from [strategies.NAME] in the config. Exit status 65 when the data is
-stale or too short for the evaluated bar (the record still says so). Replays are not
-written to the audit log (they decide nothing); live evaluations are.
+Parameters come from [strategies.NAME] in the config (the dsl's from --spec; a mistake
+in either exits 78). Exit status 65 when the data is stale or too short for the
+evaluated bar (the record still says so). Replays are not written to the audit log
+(they decide nothing); live evaluations are.
 """
 
 app = new_app(HELP)

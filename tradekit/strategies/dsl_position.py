@@ -52,14 +52,6 @@ class Exits:
 
 
 @dataclass(frozen=True)
-class Position:
-    side: str
-    bar: int
-    stop: Decimal
-    target: Decimal
-
-
-@dataclass(frozen=True)
 class Walk:
     """Per-bar columns (object arrays unless said)."""
 
@@ -86,80 +78,102 @@ def levels(side: str, close: float, atr: float, exits: Exits) -> tuple[Decimal, 
 
 
 class _Walker:
+    """Goes from event to event rather than bar by bar: when flat, to the next bar where an
+    entry is taken; in a position, to the first bar of its window (up to maxHold bars)
+    where it ends. The bars skipped over keep their note (no_setup, holding)."""
+
     def __init__(self, signals: Signals, bars: dict[str, np.ndarray], exits: Exits):
         n = len(bars["close"])
-        self.exits = exits
-        self.high, self.low = bars["high"].tolist(), bars["low"].tolist()
-        self.close, self.atr = bars["close"].tolist(), bars["atr"].tolist()
-        self.long, self.short = signals.long.tolist(), signals.short.tolist()
-        self.exit_rule = {"long": signals.exit_long.tolist(), "short": signals.exit_short.tolist()}
-        self.columns = {
-            name: [None] * n for name in ("action", "side", "note", "stop", "target", "position")
-        }
+        self.n, self.signals, self.bars, self.exits = n, signals, bars, exits
+        self.entries = np.flatnonzero(signals.long | signals.short)
+        self.atr_known = np.isfinite(bars["atr"])
+        self.action, self.side = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+        self.note = np.full(n, "no_setup", dtype=object)
+        self.stop, self.target = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+        self.position = np.full(n, None, dtype=object)
         self.held = np.full(n, np.nan)
         self.entry_bar = np.full(n, -1, dtype=np.int64)
-        self.position: Position | None = None
-        self.last_exit = -(10**9)
 
     def run(self) -> Walk:
-        for i in range(len(self.close)):
-            if self.position is None:
-                self._enter(i)
-            else:
-                self._manage(i, self.position)
-            self.columns["position"][i] = self.position.side if self.position else None
-        c = self.columns
+        start, last_exit, k = 0, None, 0
+        while (found := self._next_entry(start, last_exit, k)) is not None:
+            entry, k = found
+            exit_bar = self._hold(entry)
+            if exit_bar is None:
+                break  # still held on the last bar
+            start, last_exit = exit_bar + 1, exit_bar
         return Walk(
-            *(np.array(c[key], dtype=object) for key in ("action", "side", "note")),
-            np.array(c["stop"], dtype=object),
-            np.array(c["target"], dtype=object),
-            np.array(c["position"], dtype=object),
+            self.action,
+            self.side,
+            self.note,
+            self.stop,
+            self.target,
+            self.position,
             self.held,
             self.entry_bar,
         )
 
-    def _manage(self, i: int, position: Position) -> None:
-        side, held = position.side, i - position.bar
-        self.held[i], self.entry_bar[i] = held, position.bar
-        long = side == "long"
-        low, high = Decimal(repr(self.low[i])), Decimal(repr(self.high[i]))
-        if (low <= position.stop) if long else (high >= position.stop):
-            return self._leave(i, "stop_loss_hit", action=None)
-        if (high >= position.target) if long else (low <= position.target):
-            return self._leave(i, "take_profit_hit", action=None)
-        if held >= self.exits.max_hold:
-            return self._leave(i, "maxHold")
-        if self.exit_rule[side][i]:
-            return self._leave(i, "exitLong" if long else "exitShort")
-        if self.short[i] if long else self.long[i]:
-            return self._leave(i, "reverse")
-        self.columns["note"][i] = "holding"
+    def _next_entry(self, start: int, last_exit: int | None, k: int) -> tuple[int, int] | None:
+        """The first bar from `start` where an entry is taken (and the index of the next
+        entry to look at); the entries passed over are noted cooldown or atr_unavailable."""
+        entries = self.entries
+        while k < len(entries):
+            i, k = int(entries[k]), k + 1
+            if i < start:
+                continue  # inside the position just left
+            if last_exit is not None and i - last_exit <= self.exits.cooldown_bars:
+                self.note[i] = "cooldown"
+            elif not self.atr_known[i]:
+                self.note[i] = "atr_unavailable"
+            else:
+                return i, k
         return None
 
-    def _leave(self, i: int, note: str, action: str | None = "close") -> None:
-        assert self.position is not None
-        self.columns["action"][i] = action
-        self.columns["side"][i] = self.position.side if action else None
-        self.columns["note"][i] = note
-        self.position, self.last_exit = None, i
-
-    def _enter(self, i: int) -> None:
-        side = "long" if self.long[i] else "short" if self.short[i] else None
-        if side is None:
-            self.columns["note"][i] = "no_setup"
-        elif i - self.last_exit <= self.exits.cooldown_bars:
-            self.columns["note"][i] = "cooldown"
-        elif not np.isfinite(self.atr[i]):
-            self.columns["note"][i] = "atr_unavailable"
+    def _hold(self, entry: int) -> int | None:
+        """Open at `entry`; the bar the position ends on, or None if it is still held."""
+        signals, bars, exits = self.signals, self.bars, self.exits
+        side = "long" if signals.long[entry] else "short"
+        stop, target = levels(side, float(bars["close"][entry]), float(bars["atr"][entry]), exits)
+        self.action[entry], self.side[entry], self.note[entry] = "open", side, "signal"
+        self.stop[entry], self.target[entry] = stop, target
+        last = min(entry + exits.max_hold, self.n - 1)
+        window = slice(entry + 1, last + 1)
+        # Floats compare alike with a price of at most 8 decimals (below 1e6): the float
+        # nearest to it is that price for the bars' floats.
+        low, high = bars["low"][window], bars["high"][window]
+        if side == "long":
+            hits = (low <= float(stop), high >= float(target))
+            rule, reverse = signals.exit_long[window], signals.short[window]
         else:
-            stop, target = levels(side, self.close[i], self.atr[i], self.exits)
-            self.position = Position(side, i, stop, target)
-            c = self.columns
-            c["action"][i], c["side"][i], c["note"][i] = "open", side, "signal"
-            c["stop"][i], c["target"][i] = stop, target
-            self.held[i], self.entry_bar[i] = 0, i
+            hits = (high >= float(stop), low <= float(target))
+            rule, reverse = signals.exit_short[window], signals.long[window]
+        ends = hits[0] | hits[1] | rule | reverse
+        if entry + exits.max_hold == last and len(ends):
+            ends[-1] = True
+        found = bool(ends.any())
+        exit_bar = entry + 1 + int(np.argmax(ends)) if found else self.n - 1
+        held_until = exit_bar if found else self.n - 1
+        span = slice(entry, held_until + 1)
+        self.held[span] = np.arange(held_until + 1 - entry)
+        self.entry_bar[span] = entry
+        self.position[entry : held_until + 1] = side
+        self.note[entry + 1 : held_until + 1] = "holding"
+        if not found:
+            return None
+        offset = exit_bar - entry - 1
+        note = (
+            "stop_loss_hit" if hits[0][offset]
+            else "take_profit_hit" if hits[1][offset]
+            else "maxHold" if exit_bar - entry >= exits.max_hold
+            else ("exitLong" if side == "long" else "exitShort") if rule[offset]
+            else "reverse"
+        )  # fmt: skip
+        self.note[exit_bar], self.position[exit_bar] = note, None
+        if not note.endswith("_hit"):
+            self.action[exit_bar], self.side[exit_bar] = "close", side
+        return exit_bar
 
 
 def walk(signals: Signals, bars: dict[str, np.ndarray], exits: Exits) -> Walk:
-    """The position bar by bar. `bars` holds high, low, close and atr."""
+    """The position on every bar. `bars` holds high, low, close and atr."""
     return _Walker(signals, bars, exits).run()
