@@ -211,7 +211,7 @@ def feature_values(feature: Feature, bars: dict[str, np.ndarray]) -> np.ndarray:
 
 HELP = """
 dsl: your own rules from a JSON spec: tk-signal dsl --spec FILE.json
-(example: examples/dsl-ema-adx.json; the spec is not read from config.toml)
+(example: examples/dsl-ema-adx.json; config.toml has no [strategies.dsl]: it is refused)
 
   name          shown in reasons ("custom")
   side          long | short | both ("both")
