@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from tradekit import dsl
 from tradekit import indicators as ind
-from tradekit.market.candles import read_csv
+from tradekit.market.candles import Candles, read_csv
 from tradekit.market.store import CandleStore
 from tradekit.signals import prepare, records
 from tradekit.strategies import load
@@ -467,3 +467,19 @@ def test_a_strategies_dsl_table_in_the_config_is_refused(home: Path, tmp_path: P
         f"tk-signal: error: {home / 'config.toml'}: strategies.dsl: has no effect: the dsl "
         "strategy reads its rules from --spec FILE.json; remove the table"
     )
+
+
+def test_no_entry_on_a_bar_that_a_gap_keeps_from_a_plan() -> None:
+    """tk-signal emits no plan within 200 bars after a gap, so the walk opens none there
+    either: every position it holds is one whose open was emitted."""
+    candles = read_csv(CSV, "BTCUSDT", "1h")
+    holed = Candles("BTCUSDT", "1h", np.delete(candles.rows, range(600, 603)))
+    ev = load("dsl").evaluate({"1h": holed}, DslSpec.model_validate(NO_EXITS))
+    up = holed.column("close") > holed.column("open")
+    gapped = np.zeros(len(holed), dtype=bool)
+    gapped[600:800] = True  # the first bar after the gap and the 199 after it
+    opens = np.flatnonzero(ev.action == "open")
+    assert up[gapped].sum() > 50 and not (ev.action[gapped] == "open").any()
+    before, after = opens[opens < 600], opens[opens >= 800]
+    assert before.max() + 5 < 600  # flat when the gap came: maxHold 5
+    assert after[0] == 800 + int(np.argmax(up[800:]))

@@ -37,6 +37,7 @@ from pydantic.alias_generators import to_camel
 from tradekit import dsl
 from tradekit import indicators as ind
 from tradekit.market.candles import Candles
+from tradekit.signals import GAP_WINDOW, gapped_bars
 from tradekit.strategies.base import Evaluations, Params
 from tradekit.strategies.dsl_position import Exits, Signals, Walk, walk
 
@@ -266,9 +267,13 @@ class Dsl:
         for feature in params.features:
             env[feature.name] = feature_values(feature, bars)
         rules = {key: dsl.evaluate(node, env, n) > 0 for key, node in params.compiled().items()}
+        # No entry where tk-signal emits no plan (a gap among the bars read): the position
+        # walked is then always one whose open was emitted.
+        trusted = ~gapped_bars(candles, GAP_WINDOW)
+        long_ok, short_ok = params.side in ("long", "both"), params.side in ("short", "both")
         signals = Signals(
-            long=rules["entryLong"] & ~rules["entryShort"] & (params.side in ("long", "both")),
-            short=rules["entryShort"] & ~rules["entryLong"] & (params.side in ("short", "both")),
+            long=rules["entryLong"] & ~rules["entryShort"] & long_ok & trusted,
+            short=rules["entryShort"] & ~rules["entryLong"] & short_ok & trusted,
             exit_long=rules["exitLong"],
             exit_short=rules["exitShort"],
         )
