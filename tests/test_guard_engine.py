@@ -4,6 +4,7 @@ the clock is moved by hand."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from tradekit.execution.locks import IntentLocks
 from tradekit.execution.service import ExecutionService
 from tradekit.execution.settings import ExecutionSettings
 from tradekit.guard.engine import Guard, PassResult
+from tradekit.guard.market import latest_signal
 from tradekit.guard.settings import GuardSettings
 from tradekit.killswitch import FLAG
 from tradekit.market.candles import read_csv
@@ -282,6 +284,41 @@ def test_a_reverse_signal_confirmed_on_two_bars_closes(venue: Venue) -> None:
         reasons.append(venue.events[-1]["reason"])
     # bar 1 counts once however often it is seen; bar 2 (no signal) resets the count
     assert reasons == ["in_range", "in_range", "in_range", "in_range", "reverse_signal"]
+
+
+@pytest.mark.parametrize(
+    ("exit_long", "reason"),
+    [
+        ("close < ema_slow", "reverse_signal"),  # the last bar: 66336.1, below its EMA50
+        ("close > ema_slow", "in_range"),
+    ],
+)
+def test_a_dsl_position_is_closed_by_its_own_exit_rule(
+    venue: Venue, tmp_path: Path, exit_long: str, reason: str
+) -> None:
+    """The guard's reverse exit evaluates the spec the plan names, over the stored bars."""
+    spec = tmp_path / "spec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "features": [{"name": "ema_slow", "kind": "ema", "period": 50}],
+                "entryLong": "close > ema_slow",
+                "exitLong": exit_long,
+            }
+        )
+    )
+    record = approved()
+    record["plan"]["source"] = {
+        "kind": "strategy", "strategy": "dsl", "timeframe": "1h", "spec": str(spec),
+    }  # fmt: skip
+    venue.open(record)
+    candles = CandleStore(tmp_path / "data")
+    guard = venue.guard(reverse={"confirmations": 1})
+    guard.reverse = lambda tracked, now: latest_signal(candles, {}, tracked, now)
+    venue.events.clear()
+    guard.run_once()
+    assert venue.events[-1]["reason"] == reason
+    assert venue.closes() == ([("BTCUSDT", reason)] if reason == "reverse_signal" else [])
 
 
 def test_take_profits_that_rest_nowhere_are_placed_for_what_is_left(venue: Venue) -> None:

@@ -42,6 +42,33 @@ def test_replay_equals_at_bar_by_bar(tmp_path: Path) -> None:
     assert any(record["plan"] for record in replayed)
 
 
+def test_dsl_replay_equals_at_with_its_position(tmp_path: Path) -> None:
+    """The position behind each bar (entry, stop and target, exits, cooldown) is the same
+    whether the bar is the last of --at or one of a --replay."""
+    spec = json.loads((ROOT / "examples" / "dsl-ema-adx.json").read_text())
+    spec["risk"] = {"stopAtr": 1.8, "tpAtr": 3.0, "maxHold": 6, "cooldownBars": 2}
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    common = {
+        "table": {},
+        "config_source": "-",
+        "symbol": "BTCUSDT",
+        "store": CandleStore(tmp_path),
+        "data_file": CSV,
+        "now": NOW,
+        "spec_file": path,
+    }
+    start = datetime(2026, 1, 30, tzinfo=UTC)
+    replayed = list(records(prepare("dsl", **common, replay=(start, NOW)), dry_run=False))
+    for offset, record in enumerate(replayed):
+        at = start + timedelta(hours=offset)
+        assert list(records(prepare("dsl", **common, at=at), dry_run=False)) == [record], at
+    notes = {(record["plan"] or record)["context"]["note"] for record in replayed}
+    actions = {record["plan"]["action"] for record in replayed if record["plan"]}
+    assert actions == {"open", "close"}
+    assert {"holding", "cooldown", "maxHold"} <= notes
+
+
 def test_a_gap_is_never_used(home: Path, tmp_path: Path) -> None:
     candles = read_csv(CSV, "BTCUSDT", "1h")
     holed = np.delete(candles.rows, range(1400, 1403))  # three bars missing

@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from tradekit.clock import format_time
-from tradekit.errors import BadInputError, ConfigError, UsageError
+from tradekit.errors import ConfigError, UsageError
 from tradekit.market.candles import Candles, read_csv, resample, timeframe_ms
 from tradekit.market.store import CandleStore
 from tradekit.strategies import load
@@ -48,7 +48,8 @@ def strategy_params(strategy: Strategy, table: dict[str, Any], source: str) -> P
 
 
 def spec_params(strategy: Strategy, spec_file: Path) -> Params:
-    """Read a strategy spec file (the DSL); any problem is bad input naming the file."""
+    """Read a strategy spec file (the DSL). It is the strategy's configuration, so a
+    mistake in it is a config error (78) naming the file and the key."""
     import json
 
     from tradekit.dsl import DslError
@@ -58,7 +59,7 @@ def spec_params(strategy: Strategy, spec_file: Path) -> Params:
     except OSError as exc:
         raise UsageError(f"cannot read {spec_file}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadInputError(f"{spec_file}: not JSON: {exc}") from None
+        raise ConfigError(f"{spec_file}: not JSON: {exc}") from None
     try:
         params = strategy.params_model.model_validate(table)
         params.compiled()  # type: ignore[attr-defined] - parse every rule now
@@ -67,10 +68,10 @@ def spec_params(strategy: Strategy, spec_file: Path) -> Params:
         for err in exc.errors(include_url=False):
             key = ".".join(str(part) for part in err["loc"]) or "(spec)"
             what = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-            lines.append(f"{spec_file}: {key}: {what}")
-        raise BadInputError("\n".join(lines)) from None
+            lines.append(f"{spec_file}: {key}: {what.removeprefix('Value error, ')}")
+        raise ConfigError("\n".join(lines)) from None
     except DslError as exc:
-        raise BadInputError(f"{spec_file}: {exc}") from None
+        raise ConfigError(f"{spec_file}: {exc}") from None
     return params
 
 
@@ -94,6 +95,8 @@ class Prepared:
     problem: str | None = None
     #: bars whose lookback window contains a gap in the data: no signal, note gap_in_ohlcv
     gapped: np.ndarray | None = None
+    #: the DSL's spec file, named in its plans' source (tk-guard reads its exit rules)
+    spec_file: Path | None = None
 
 
 #: Bars after a gap that are not trusted, for strategies that do not say (min_bars).
@@ -161,6 +164,11 @@ def prepare(
 ) -> Prepared:
     strategy = load(strategy_name)
     if strategy_name == "dsl":
+        if table:
+            raise ConfigError(
+                f"{config_source}: strategies.dsl: has no effect: the dsl strategy reads "
+                "its rules from --spec FILE.json; remove the table"
+            )
         if spec_file is None:
             raise UsageError("tk-signal dsl needs --spec FILE.json (see tk-signal dsl --help)")
         params = spec_params(strategy, spec_file)
@@ -188,7 +196,9 @@ def prepare(
         close = base.ts + step
         first = int(np.searchsorted(close, _ms(replay[0]), "left"))
         rows = np.arange(first, len(base))
-        return Prepared(strategy, params, symbol, base_tf, evaluations, rows, gapped=gapped)
+        return Prepared(
+            strategy, params, symbol, base_tf, evaluations, rows, gapped=gapped, spec_file=spec_file
+        )
     problem = None
     last_close = int(base.ts[-1]) + (0 if forming else step)
     if not forming and as_of - last_close >= step:
@@ -212,6 +222,7 @@ def prepare(
         np.array([len(base) - 1]),
         problem,
         gapped,
+        spec_file,
     )
 
 
@@ -233,10 +244,12 @@ def records(prepared: Prepared, *, dry_run: bool) -> Iterator[dict[str, Any]]:
         opens, closes = _iso_column(bar_ts), _iso_column(bar_ts + step)
     name = prepared.strategy.name
     prefix = f"{name}:{prepared.symbol}:{prepared.timeframe}:"
-    # Plain lists: indexing numpy arrays one element at a time is slow in a loop.
+    spec = None if prepared.spec_file is None else str(prepared.spec_file.resolve())
     notes, sides, reasons = ev.note[rows].tolist(), ev.side[rows].tolist(), ev.reason[rows].tolist()
-    levels = ev.level[rows].tolist() if ev.level is not None else ["strong"] * len(rows)
-    gapped = prepared.gapped[rows].tolist() if prepared.gapped is not None else [False] * len(rows)
+    levels = _column(ev.level, rows, "strong")
+    actions = _column(ev.action, rows, "open")
+    stops, targets = _column(ev.stop_loss, rows, None), _column(ev.take_profits, rows, None)
+    gapped = _column(prepared.gapped, rows, False)
     for n, context in enumerate(contexts):
         gap = gapped[n]
         if gap:
@@ -255,18 +268,31 @@ def records(prepared: Prepared, *, dry_run: bool) -> Iterator[dict[str, Any]]:
             record["plan"] = None
             record["context"] = context
         else:
-            record["plan"] = {
+            plan: dict[str, Any] = {
                 "symbol": prepared.symbol,
                 "side": side,
                 "level": levels[n] or "strong",
                 "reason": reasons[n],
-                "action": "open",
+                "action": actions[n] or "open",
                 "source": {
                     "kind": "strategy",
                     "strategy": name,
                     "timeframe": prepared.timeframe,
                     "barTime": opens[n],
                 },
-                "context": context,
             }
+            if spec is not None:
+                plan["source"]["spec"] = spec
+            if stops[n] is not None:
+                plan["stopLoss"] = stops[n]
+            if targets[n] is not None:
+                plan["takeProfits"] = targets[n]
+            plan["context"] = context
+            record["plan"] = plan
         yield record
+
+
+def _column(values: np.ndarray | None, rows: np.ndarray, default: Any) -> list[Any]:
+    """An optional per-bar column as a plain list (indexing numpy one element at a time is
+    slow in a loop), or the default for every row."""
+    return values[rows].tolist() if values is not None else [default] * len(rows)

@@ -29,9 +29,10 @@ no_setup, insufficient_ohlcv, stale_ohlcv, ...). Indicator values are in `contex
     tk-signal dsl --spec examples/dsl-ema-adx.json   your own rules
     tk-signal --list                      strategies; `tk-signal v5 --help` its parameters
 
-Parameters come from [strategies.NAME] in the config. Exit status 65 when the data is
-stale or too short for the evaluated bar (the record still says so). Replays are not
-written to the audit log (they decide nothing); live evaluations are.
+Parameters come from [strategies.NAME] in the config (the dsl's from --spec; a mistake
+in either exits 78). Exit status 65 when the data is stale or too short for the
+evaluated bar (the record still says so). Replays are not written to the audit log
+(they decide nothing); live evaluations are.
 """
 
 app = new_app(HELP)
@@ -200,6 +201,8 @@ def _strategy_help(name: str) -> str:
     from tradekit.strategies import load
 
     strategy = load(name)
+    if getattr(strategy, "help", None):
+        return strategy.help
     lines = [f"\n{name}: {REGISTRY[name][1]}", f"Parameters ([strategies.{name}] in config.toml):"]
     for key, info in strategy.params_model.model_fields.items():
         lines.append(f"  {key} = {info.default!r}")

@@ -29,7 +29,7 @@ from tradekit.execution.ledger import PENDING, Intent, Ledger, identity_key
 from tradekit.execution.locks import IntentLocks
 from tradekit.execution.settings import ExecutionSettings
 from tradekit.exitstatus import ExitStatus
-from tradekit.records import TradePlan
+from tradekit.records import Source, TradePlan
 
 #: intent statuses that count as carried out (risk counts these as entries)
 FINISHED = ("placed", "rejected", "failed", "dry_run")
@@ -129,10 +129,15 @@ def _intent_facts(record: TradePlan, settings: ExecutionSettings) -> dict[str, A
         "stopLoss": (risk.stop_loss if risk else None) or plan.stop_loss,
         "takeProfits": take_profits,
         "tpWeights": tp_weights(len(take_profits), settings),
-        "origin": None
-        if source is None or source.strategy is None
-        else {"strategy": source.strategy, "timeframe": source.timeframe},
+        "origin": _origin(source),
     }
+
+
+def _origin(source: Source | None) -> dict[str, Any] | None:
+    if source is None or source.strategy is None:
+        return None
+    origin = {"strategy": source.strategy, "timeframe": source.timeframe}
+    return origin if source.spec is None else {**origin, "spec": source.spec}
 
 
 class ExecutionService:

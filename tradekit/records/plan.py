@@ -27,6 +27,9 @@ class Source(Record):
     strategy: str | None = None
     timeframe: str | None = None
     bar_time: Time | None = None
+    spec: str | None = Field(
+        default=None, description="the spec file of a dsl plan (tk-guard reads its exit rules)"
+    )
     channel: str | None = None
     message_id: int | None = None
 

@@ -32,6 +32,12 @@ class Evaluations:
     context: dict[str, np.ndarray] = field(default_factory=dict)
     #: object: "strong" | "very-strong" per bar; None means "strong" wherever a side fires
     level: np.ndarray | None = None
+    #: object: "open" | "close" per bar where a side is set; None means "open" everywhere
+    action: np.ndarray | None = None
+    #: object: the stop-loss (Decimal) and the take-profits (list of Decimal) of an open,
+    #: None where the strategy leaves them to tk-risk
+    stop_loss: np.ndarray | None = None
+    take_profits: np.ndarray | None = None
 
     def context_rows(self, rows: np.ndarray) -> list[dict[str, Any]]:
         """One context dict per selected bar: floats rounded to 8 decimals, NaN as null."""
