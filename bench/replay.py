@@ -1,4 +1,4 @@
-"""tk-signal replay speed over the whole shared BTCUSDT 1h file (+ its 4h resample).
+"""tk-signal replay speed over 19,261 real BTCUSDT 1h bars (tests/data/ohlcv) and their 4h resample.
 
     .venv/bin/python bench/replay.py [--csv PATH] [--runs N]
 
@@ -27,7 +27,7 @@ from tradekit.signals import prepare, records
 from tradekit.stream import JsonlWriter
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CSV = ROOT.parent / "shared/data/ohlcv/BTCUSDT-1h-bybitfutures-mohsenjfar_trade.csv"
+DEFAULT_CSV = ROOT / "tests/data/ohlcv/BTCUSDT-1h-bybitfutures-mohsenjfar_trade.csv"
 FAR_PAST, FAR_FUTURE = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 
 

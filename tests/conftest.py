@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: test data copied into the repo (tests/data/README.md says where each file came from)
+TEST_DATA = ROOT / "tests" / "data"
+OHLCV = TEST_DATA / "ohlcv"
 BIN = Path(sys.executable).parent
 FIXED_NOW = "2026-11-20T10:00:00Z"
 SEED_PLAN = (

@@ -1,4 +1,4 @@
-"""ccxt's own request fixtures for Bitget USDT-M swaps (shared/data/ccxt-static), replayed
+"""ccxt's own request fixtures for Bitget USDT-M swaps (tests/data/ccxt-static), replayed
 through our ccxt client against the emulator: what the emulator receives must be what the
 fixture says ccxt sends (path, query and JSON body, minus the fixtures' skipKeys)."""
 
@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, TEST_DATA
 
 from tradekit.emulator.server import TEST_CREDENTIALS, Emulator
 from tradekit.exchange.bitget import ExchangeSettings, client
@@ -20,10 +20,10 @@ from tradekit.exchange.model import MarketSpec
 from tradekit.market.candles import read_csv
 from tradekit.market.store import CandleStore
 
-FIXTURES = ROOT.parent / "shared" / "data" / "ccxt-static" / "request" / "bitget.json"
+FIXTURES = TEST_DATA / "ccxt-static" / "request" / "bitget.json"
 DATA = json.loads(FIXTURES.read_text())
 SKIP = set(DATA["skipKeys"])
-# The markets the fixtures were written against (see the fixtures' README).
+# The markets the fixtures were written against (tests/data/README.md).
 MARKETS = {
     **DEFAULT_MARKETS,
     "LTCUSDT": MarketSpec("LTCUSDT", "LTC", D("0.01"), D("0.1"), D("0.1"), D("5")),

@@ -8,20 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import script
+from conftest import OHLCV, script
 
 from tradekit.errors import BadInputError, UsageError
 from tradekit.exitstatus import ExitStatus
 from tradekit.market.candles import Candles, read_csv, resample, timeframe_ms
 from tradekit.market.store import CandleStore
 
-SHARED_1H = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "ohlcv"
-    / "BTCUSDT-1h-binancefutures-marketlab.csv"
-)
+REAL_1H = OHLCV / "BTCUSDT-1h-binancefutures-marketlab.csv"
 H = 3_600_000
 HEADER = "ts,open,high,low,close,volume\n"
 
@@ -118,10 +112,10 @@ def test_closed_at_drops_the_forming_bar(tmp_path: Path) -> None:
 
 
 def test_real_file_round_trips_byte_for_byte(tmp_path: Path, home: Path) -> None:
-    assert run(script("tk"), "data", "import", str(SHARED_1H)).returncode == 0
+    assert run(script("tk"), "data", "import", str(REAL_1H)).returncode == 0
     exported = run(script("tk"), "data", "export", "BTCUSDT", "1h")
     assert exported.returncode == 0
-    assert exported.stdout == SHARED_1H.read_text()
+    assert exported.stdout == REAL_1H.read_text()
 
 
 def test_store_resamples_when_a_timeframe_is_not_stored(tmp_path: Path) -> None:

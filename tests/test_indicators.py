@@ -4,16 +4,15 @@ with a literal, slow transcription of the seed spec (seed000-spec §2, §7.2).""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import talib
+from conftest import OHLCV
 
 from tradekit import indicators as ind
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ohlcv"
-CANDLES = SHARED / "BTCUSDT-1h-binancefutures-marketlab.csv"
+CANDLES = OHLCV / "BTCUSDT-1h-binancefutures-marketlab.csv"
 RTOL = 1e-9
 
 

@@ -4,10 +4,10 @@ real candles (the higher timeframes resampled from 1h and used once closed)."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import OHLCV
 
 from tradekit import indicators as ind
 from tradekit.market.candles import Candles, read_csv, resample
@@ -15,12 +15,10 @@ from tradekit.strategies import load
 from tradekit.strategies.v2 import REASON, V2Params
 from tradekit.strategies.v3 import V3Params
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ohlcv"
-
 
 @pytest.fixture(scope="module")
 def hourly() -> Candles:
-    return read_csv(SHARED / "BTCUSDT-1h-bybitfutures-mohsenjfar_trade.csv", "BTCUSDT", "1h")
+    return read_csv(OHLCV / "BTCUSDT-1h-bybitfutures-mohsenjfar_trade.csv", "BTCUSDT", "1h")
 
 
 def closed_upto(higher: Candles, close_time: int) -> int:

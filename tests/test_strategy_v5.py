@@ -8,19 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import OHLCV
 
 from tradekit import indicators as ind
 from tradekit.market.candles import Candles, read_csv, resample
 from tradekit.strategies import load
 from tradekit.strategies.v5 import V5Params, _iso_ms
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ohlcv"
 H, H4 = 3_600_000, 4 * 3_600_000
 
 
 @pytest.fixture(scope="module")
 def hourly() -> Candles:
-    full = read_csv(SHARED / "BTCUSDT-1h-bybitfutures-mohsenjfar_trade.csv", "BTCUSDT", "1h")
+    full = read_csv(OHLCV / "BTCUSDT-1h-bybitfutures-mohsenjfar_trade.csv", "BTCUSDT", "1h")
     return Candles("BTCUSDT", "1h", full.rows[:3000])
 
 
