@@ -93,6 +93,7 @@ class RiskChecker:
             exchange=exchange,
             settings=self.settings,
             now_ms=self.now_ms,
+            max_price_age_seconds=session.config.guard.watch.max_stale_seconds,
             equity=_equity(self.equity_text),
         )
 
