@@ -137,7 +137,12 @@ def deposit(
     guarded(PROG, common.verbosity, body)
 
 
-@app.command("trade", help="Place a market order by hand, with an optional stop-loss/take-profit.")
+@app.command(
+    "trade",
+    help="Place a market order by hand, with an optional stop-loss/take-profit. Refused "
+    "(exit 69) when the price is older than [guard.watch] max_stale_seconds, as tk-risk "
+    "and tk-guard refuse it.",
+)
 @common_options
 def trade(
     common: CommonOptions,
