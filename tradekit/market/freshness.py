@@ -10,12 +10,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 SECOND = 1000
-_UNITS = (  # (the largest age written in this unit, its size in ms, its name)
+YEAR = 31_556_952 * SECOND  # a mean Gregorian year
+#: (ages below this are written in this unit, its size in ms, its name); each unit starts
+#: at two of itself, so no age reads "1 hours"
+_UNITS = (
     (120 * SECOND, SECOND, "s"),
     (120 * 60 * SECOND, 60 * SECOND, "min"),
     (48 * 3600 * SECOND, 3600 * SECOND, "hours"),
     (90 * 86_400 * SECOND, 86_400 * SECOND, "days"),
-    (730 * 86_400 * SECOND, 2_629_746 * SECOND, "months"),  # a mean Gregorian month
+    (2 * YEAR, YEAR // 12, "months"),
 )
 
 
@@ -45,7 +48,7 @@ def describe_age(age_ms: int) -> str:
     for largest, size, name in _UNITS:
         if age_ms < largest:
             return f"{age_ms // size} {name}"
-    return f"{age_ms // (31_556_952 * SECOND)} years"
+    return f"{age_ms // YEAR} years"
 
 
 def bar_price_ms(close_ms: int, step_ms: int, now_ms: int) -> int:
