@@ -290,7 +290,7 @@ def rule_min_interval(c: Ctx) -> str | None:
 
 
 def rule_daily_loss_cap(c: Ctx) -> str | None:
-    cap = c.settings.daily_loss_cap_usdt  # 0: no cap (the seed blocked everything)
+    cap = c.settings.daily_loss_cap_usdt  # 0: no cap (the seed read no cap as 0: no entries)
     if cap and c.snap.realized_today <= -cap:
         return f"daily loss cap reached: {_fmt(c.snap.realized_today)} USDT today (cap {_fmt(cap)})"
     return None
