@@ -9,6 +9,7 @@ import re
 import subprocess
 import time
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -383,16 +384,33 @@ def test_bad_now_is_a_usage_error_without_traceback(home: Path, value: str, mess
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+#: a line of the config template that shows a table or a key (commented out or not)
+_SHOWN = re.compile(r"^(?:# )?((\[[a-z_.0-9]+\])|([a-z_0-9]+) = .*?)(\s+#.*)?$")
+
+
 def _uncommented_template() -> dict:
     """The config template with every commented example switched on."""
-    import re
     import tomllib
 
     lines = []
     for line in (ROOT / "examples" / "config.toml").read_text().splitlines():
-        match = re.match(r"^# ((\[[a-z_.0-9]+\])|([a-z_0-9]+ = .*?))(\s+#.*)?$", line)
+        match = _SHOWN.match(line)
         lines.append(match.group(1) if match else line)
-    return tomllib.loads("\n".join(lines))
+    return tomllib.loads("\n".join(lines), parse_float=Decimal)  # as load_config reads it
+
+
+def _shown_keys() -> list[tuple[tuple[str, ...], str, bool]]:
+    """(table, key, marked "example") for every `key = value` line the template shows."""
+    table: tuple[str, ...] = ()
+    shown = []
+    for line in (ROOT / "examples" / "config.toml").read_text().splitlines():
+        match = _SHOWN.match(line)
+        if match and match.group(2):
+            table = tuple(match.group(2).strip("[]").split("."))
+        elif match:
+            comment = (match.group(4) or "").strip()
+            shown.append((table, match.group(3), comment.startswith("# example")))
+    return shown
 
 
 def test_the_config_template_documents_every_setting_with_valid_examples() -> None:
@@ -411,6 +429,39 @@ def test_the_config_template_documents_every_setting_with_valid_examples() -> No
         return out
 
     assert missing(Config, values, "") == []
+
+
+def test_every_value_the_config_template_shows_is_the_default() -> None:
+    """The template says a shown value is the default: for every key of every table
+    (strategies' parameters included), the value it shows, read as the settings models read
+    it, equals the model's default; a key marked "example" has no default (unset)."""
+    from pydantic import BaseModel
+
+    from tradekit.strategies import load
+
+    values = _uncommented_template()
+    shown_config, default_config = Config.model_validate(values), Config()
+
+    def models(table: tuple[str, ...]) -> tuple[BaseModel, BaseModel]:
+        if table[:1] == ("strategies",):
+            params = load(table[1]).params_model
+            return params.model_validate(values["strategies"][table[1]]), params()
+        shown, default = shown_config, default_config
+        for name in table:
+            shown, default = getattr(shown, name), getattr(default, name)
+        return shown, default
+
+    wrong, checked = [], 0
+    for table, key, example in _shown_keys():
+        shown, default = (getattr(model, key) for model in models(table))
+        where = ".".join((*table, key))
+        if example and default is not None:
+            wrong.append(f"{where}: marked example but its default is {default!r}")
+        elif not example and shown != default:
+            wrong.append(f"{where}: the template shows {shown!r}, the default is {default!r}")
+        checked += 1
+    assert wrong == []
+    assert checked > 100  # every table was read (a format change would read none)
 
 
 def test_every_execution_status_is_explained_in_the_readme_and_the_help() -> None:

@@ -110,7 +110,9 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     home.mkdir()
     emulator = Emulator(_candles(tmp_path / "data"))  # the real clock
     with emulator.serve() as server, WsServer(emulator, push_ms=10) as ws:
-        yield Rig(emulator, ws, server.url, Store(home / "tradekit.db"), home)
+        rig = Rig(emulator, ws, server.url, Store(home / "tradekit.db"), home)
+        rig.set_price("66336.1")  # the candles' last close, as of now: a live price is fresh
+        yield rig
 
 
 def run_until(

@@ -136,12 +136,13 @@ def test_trading_a_symbol_without_candles_says_so(tmp_path: Path) -> None:
         pass
 
 
-def test_tk_paper_trade_then_a_stop_fires_on_a_later_bar(home: Path) -> None:
-    def tk(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [script("tk"), *args], capture_output=True, text=True, check=False, timeout=60
-        )
+def tk(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [script("tk"), *args], capture_output=True, text=True, check=False, timeout=60
+    )
 
+
+def test_tk_paper_trade_then_a_stop_fires_on_a_later_bar(home: Path) -> None:
     tk("data", "import", str(ROOT / "examples" / "BTCUSDT-1h.csv"))
     placed = tk(
         "paper",
@@ -165,6 +166,23 @@ def test_tk_paper_trade_then_a_stop_fires_on_a_later_bar(home: Path) -> None:
     assert later["positions"] == [] and later["openOrders"] == [] and later["fills"] == 2
     assert Decimal(str(later["equity"])) < 1000  # it was the stop-loss
     assert tk("paper", "trade", "hold", "1").returncode == 2
+
+
+def test_tk_paper_trade_refuses_a_price_the_guard_would_call_stale(home: Path) -> None:
+    """The last bar closed at 18:00; at 20:00 its close is two hours old, as tk-guard and
+    tk-risk see it: nothing is filled at it."""
+    tk("data", "import", str(ROOT / "examples" / "BTCUSDT-1h.csv"))
+    refused = tk("paper", "trade", "buy", "0.01", "--now", "2026-02-19T20:00:00Z")
+    assert (refused.returncode, refused.stdout) == (69, "")
+    assert refused.stderr == (
+        "tk paper: error: price: BTCUSDT last price is 2 hours old (from "
+        "2026-02-19T18:00:00Z; [guard.watch] max_stale_seconds is 5): not trading on it\n"
+    )
+    status = json.loads(tk("paper", "status", "--json", "--now", "2026-02-19T20:00:00Z").stdout)
+    assert status["positions"] == [] and status["fills"] == 0
+    (home / "config.toml").write_text("[guard.watch]\nmax_stale_seconds = 7200\n")
+    placed = tk("paper", "trade", "buy", "0.01", "--now", "2026-02-19T20:00:00Z")
+    assert placed.returncode == 0, placed.stderr  # the guard's limit, raised to two hours
 
 
 def test_a_run_cannot_go_back_in_time(tmp_path: Path) -> None:

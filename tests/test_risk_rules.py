@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from tradekit import jsonio
+from tradekit.exchange.base import Ticker
 from tradekit.exchange.markets import DEFAULT_MARKETS
+from tradekit.guard.settings import WatchSettings
 from tradekit.records import TradePlan
 from tradekit.risk.account import AccountSnapshot, Entry
 from tradekit.risk.rules import assess, day_start_ms
@@ -22,7 +24,8 @@ BASE_SNAP = AccountSnapshot(
     mode="paper", equity=D(1000), available=D(1000), positions=frozenset(), entries_today=(),
     last_entry={}, realized_today=D(0), peak_equity=D(1000), consecutive_stop_losses=0,
     last_stop_loss_ms=None, losses_in_a_row=0, kill="off", kill_source="",
-    markets=DEFAULT_MARKETS, prices={"BTCUSDT": D(60000)}, atr=lambda _s: D(500),
+    markets=DEFAULT_MARKETS, tickers={"BTCUSDT": Ticker(D(60000), D(60000), NOW)},
+    max_price_age_seconds=WatchSettings().max_stale_seconds, atr=lambda _s: D(500),
 )  # fmt: skip
 SETTINGS = RiskSettings()
 
@@ -71,10 +74,17 @@ RULES = [
     (
         "not tradable",
         {"symbol": "DOGEUSDT"},
-        {"snap": {"prices": {"DOGEUSDT": D(60000)}}},
+        {"snap": {"tickers": {"DOGEUSDT": Ticker(D(60000), D(60000), NOW)}}},
         "DOGEUSDT is not tradable on the exchange",
     ),
     ("side", {}, {"settings": {"sides": ["short"]}}, "long entries are not allowed"),
+    (
+        "stale price",
+        {},
+        {"snap": {"tickers": {"BTCUSDT": Ticker(D(60000), D(60000), NOW - 10 * MIN)}}},
+        "price: BTCUSDT last price is 10 min old (from 2026-02-19T17:50:00Z; "
+        "[guard.watch] max_stale_seconds is 5)",
+    ),
     (
         "trades per day",
         {},
@@ -137,9 +147,9 @@ RULES = [
     ("confidence", {"confidence": 0.5}, {}, "plan.confidence: 0.5 is below 0.8"),
     (
         "signal age",
-        {"source": {"kind": "telegram", "barTime": "2026-02-19T17:00:00Z"}},
-        {"settings": {"max_signal_age_seconds": 60}},
-        "signal is 3600 s old (max 60 s)",
+        {"source": {"kind": "strategy", "timeframe": "1h", "barTime": "2026-02-19T16:00:00Z"}},
+        {},  # on by default: its bar closed at 17:00, an hour before NOW
+        "signal is 60 min old (from 2026-02-19T17:00:00Z; max 300 s)",
     ),
     (
         "leverage reject",
@@ -153,7 +163,7 @@ RULES = [
         {},
         "limit entry 60500 is 0.833 % from the price 60000 (max 0.3 %)",
     ),
-    ("no price", {}, {"snap": {"prices": {}}}, "no current price for BTCUSDT"),
+    ("no price", {}, {"snap": {"tickers": {}}}, "no current price for BTCUSDT"),
     (
         "margin",
         {"leverage": 1},
@@ -253,9 +263,55 @@ def test_risk_sizing_uses_equity_and_the_stop_distance() -> None:
     assert throttled.quantity == D("0.0050")
 
 
-def test_a_missing_daily_cap_means_no_cap() -> None:
-    block = assess(plan(), replace(BASE_SNAP, realized_today=D(-(10**6))), SETTINGS, NOW)
-    assert block.approved  # the seed read a missing cap as 0 and blocked everything
+def aged(bar_open: str, timeframe: str | None = "1h") -> TradePlan:
+    return plan(source={"kind": "strategy", "timeframe": timeframe, "barTime": bar_open})
+
+
+def test_the_daily_caps_and_the_signal_age_are_on_by_default_and_0_turns_each_off() -> None:
+    six = tuple(Entry("ETHUSDT", "long", NOW - (90 + i) * MIN) for i in range(6))
+    losing_day = replace(BASE_SNAP, realized_today=D(-25), entries_today=six)
+    month_old = aged("2026-01-19T17:00:00Z")  # the bar closed a month before NOW
+    assert assess(month_old, losing_day, SETTINGS, NOW).reasons == [
+        "6 entries today: the daily maximum is 6",
+        "daily loss cap reached: -25 USDT today (cap 25)",
+        "signal is 31 days old (from 2026-01-19T18:00:00Z; max 300 s)",
+    ]
+    off = {"max_trades_per_day": 0, "daily_loss_cap_usdt": D(0), "max_signal_age_seconds": 0}
+    assert assess(month_old, losing_day, SETTINGS.model_copy(update=off), NOW).approved
+
+
+@pytest.mark.parametrize(
+    ("record", "approved"),
+    [
+        (aged("2026-02-19T17:00:00Z"), True),  # its bar closed at NOW
+        (aged("2026-02-19T17:50:00Z", "5m"), True),  # 300 s after its bar closed
+        (aged("2026-02-19T17:49:00Z", "5m"), False),  # 360 s
+        (aged("2026-02-19T17:56:00Z", None), True),  # no timeframe: from the barTime
+        (aged("2026-02-19T17:54:00Z", None), False),
+        (aged("2026-02-16T00:00:00Z", "1w"), True),  # a bar still forming: not old
+    ],
+)
+def test_a_signal_is_as_old_as_the_time_since_its_bar_closed(
+    record: TradePlan, approved: bool
+) -> None:
+    assert assess(record, BASE_SNAP, SETTINGS, NOW).approved is approved
+
+
+def test_a_plan_without_a_source_is_aged_by_its_strategy_cycle_id() -> None:
+    def with_cycle(cycle: str) -> TradePlan:
+        return plan().model_copy(update={"cycle_id": cycle})
+
+    old = assess(with_cycle("v5:BTCUSDT:1h:2025-11-20T10:00:00Z"), BASE_SNAP, SETTINGS, NOW)
+    assert old.reasons == ["signal is 3 months old (from 2025-11-20T10:00:00Z; max 300 s)"]
+    for fresh in ("v5:BTCUSDT:1h:2026-02-19T18:00:00Z", "tg:IvanCryptotalk:48213", "c1"):
+        assert assess(with_cycle(fresh), BASE_SNAP, SETTINGS, NOW).approved, fresh
+
+
+def test_a_bad_source_timeframe_is_a_reason_naming_the_field() -> None:
+    block = assess(aged("2026-02-19T17:00:00Z", "banana"), BASE_SNAP, SETTINGS, NOW)
+    assert block.reasons == [
+        "plan.source.timeframe: 'banana' is not a timeframe (like 1m, 5m, 15m, 1h, 4h, 1d)"
+    ]
 
 
 def test_manage_actions_go_through_safe_mode_but_need_their_fields() -> None:

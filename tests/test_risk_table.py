@@ -75,7 +75,8 @@ def test_the_table_covers_every_rule_alone_and_all_together() -> None:
     alone = [name for name in long if name not in ("clean", "everything at once", "risk sizing")]
     for name in alone:
         assert len(long[name]["reasons"]) == 1, (name, long[name]["reasons"])
-    assert len(long["everything at once"]["reasons"]) >= len(alone) - 1  # margin needs sizing
+    # margin needs sizing, and with no price at all there is none to be stale
+    assert len(long["everything at once"]["reasons"]) >= len(alone) - 2
     assert all(row["risk"] is None for row in rows if row["plan"] == "null")
 
 

@@ -18,7 +18,9 @@ from tradekit.market.candles import read_csv
 from tradekit.market.store import CandleStore
 from tradekit.store import Store
 
-NOW_MS = 1795168800000  # 2026-11-20T10:00:00Z, the tests' TK_NOW
+#: the last close of the bundled candles: their prices are fresh then (TK_NOW of these runs)
+MARKET_NOW = "2026-02-19T18:00:00Z"
+NOW_MS = 1771524000000
 
 
 def plan(cycle: str = "c1", **changes: Any) -> dict[str, Any]:
@@ -34,7 +36,7 @@ def run(command: str, *args: str, stdin: str, env: dict[str, str] | None = None)
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "TK_NOW": MARKET_NOW, **(env or {})},
         timeout=120,
     )
 
@@ -153,3 +155,47 @@ def test_a_plan_for_no_or_an_unknown_paper_market_is_blocked_not_a_crash(home: P
     no_symbol, unknown = risk_of(result)
     assert "plan.symbol: required to open a position" in no_symbol["reasons"]
     assert "SOLUSDT is not tradable on the exchange" in unknown["reasons"]
+
+
+def _stale(age: str) -> str:
+    return (
+        f"price: BTCUSDT last price is {age} old (from 2026-02-19T18:00:00Z; "
+        "[guard.watch] max_stale_seconds is 5)"
+    )
+
+
+def test_a_stale_price_blocks_the_entry_and_names_its_age(home: Path) -> None:
+    """The bundled candles' last bar closed at 18:00: its close is the price until the next
+    bar should have closed (19:00); after that it is as old as its close, and stale."""
+    with_candles(home)
+
+    def risk_at(now: str, mode: str = "--equity=1000") -> dict[str, Any]:
+        [risk] = risk_of(run("tk-risk", mode, stdin=lines(plan()), env={"TK_NOW": now}))
+        return risk
+
+    assert risk_at("2026-02-19T18:59:59Z")["approved"] is True
+    hour = risk_at("2026-02-19T19:00:10Z")
+    assert (hour["approved"], hour["reasons"]) == (False, [_stale("60 min")])
+    assert "quantity" not in hour  # nothing is sized on it
+    for mode in ("--equity=1000", "--paper"):  # the candles, and the paper exchange's ticker
+        assert risk_at("2026-11-20T10:00:00Z", mode)["reasons"] == [_stale("8 months")], mode
+
+
+def test_a_stale_bitget_ticker_blocks_the_entry(home: Path, tmp_path: Path) -> None:
+    """Live, through ccxt: the emulator's market is two hours past the last stored bar, so
+    its ticker's timestamp is that bar's close, and tk-risk at the same time refuses it."""
+    from tradekit.emulator.server import TEST_CREDENTIALS, Emulator
+
+    store = CandleStore(tmp_path / "emulator-data")
+    store.merge(read_csv(ROOT / "examples" / "BTCUSDT-1h.csv", "BTCUSDT", "1h"))
+    two_hours_on = NOW_MS + 2 * 3_600_000
+    with Emulator(store, market_clock=lambda: two_hours_on).serve() as server:
+        home.mkdir()
+        (home / "config.toml").write_text(
+            f'[live]\nenabled = true\n[exchange]\nurl = "{server.url}"\nrate_limit = false\n'
+        )
+        key, (secret, passphrase) = next(iter(TEST_CREDENTIALS.items()))
+        env = {"BITGET_API_KEY": key, "BITGET_API_SECRET": secret,
+               "BITGET_API_PASSPHRASE": passphrase, "TK_NOW": "2026-02-19T20:00:00Z"}  # fmt: skip
+        [risk] = risk_of(run("tk-risk", "--live", stdin=lines(plan()), env=env))
+    assert risk["reasons"] == [_stale("2 hours")]

@@ -137,7 +137,12 @@ def deposit(
     guarded(PROG, common.verbosity, body)
 
 
-@app.command("trade", help="Place a market order by hand, with an optional stop-loss/take-profit.")
+@app.command(
+    "trade",
+    help="Place a market order by hand, with an optional stop-loss/take-profit. Refused "
+    "(exit 69) when the price is older than [guard.watch] max_stale_seconds, as tk-risk "
+    "and tk-guard refuse it.",
+)
 @common_options
 def trade(
     common: CommonOptions,
@@ -159,6 +164,7 @@ def trade(
 
         paper = PaperAdapter(exchange)
         stamp = int(session.clock.now().timestamp())
+        _refuse_a_stale_price(paper, symbol, int(session.clock.now().timestamp() * 1000), session)
         if not paper.positions(symbol):
             paper.configure(
                 symbol, leverage=leverage, margin_mode="isolated", position_mode="one_way_mode"
@@ -180,6 +186,17 @@ def trade(
         return ExitStatus.OK
 
     guarded(PROG, common.verbosity, body)
+
+
+def _refuse_a_stale_price(paper: Any, symbol: str, now_ms: int, session: Session) -> None:
+    """A fill at a price tk-guard would call stale is refused, as tk-risk refuses entries."""
+    from tradekit.errors import ExchangeUnavailableError
+    from tradekit.market.freshness import stale_reason
+
+    limit = session.config.guard.watch.max_stale_seconds
+    reason = stale_reason(symbol, paper.ticker(symbol).ts_ms, now_ms, limit)
+    if reason is not None:
+        raise ExchangeUnavailableError(f"{reason}: not trading on it")
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:

@@ -28,6 +28,11 @@ or Bitget (--live); in dry-run, prices come from HOME/data and --equity gives th
 equity for risk-based sizing. Entries, cooldowns and stop-loss streaks come from the
 ledger tk-exec and tk-guard keep.
 
+No entry is sized on a price older than [guard.watch] max_stale_seconds (tk-guard's
+rule; a stored bar's close ages once the next bar should have closed), nor on a signal
+whose bar closed more than max_signal_age_seconds ago. The daily trade cap, the daily
+loss cap and the signal age are on by default; 0 turns each off.
+
 Every record written is also appended to HOME/logs/decisions.jsonl.
 """
 
@@ -93,6 +98,7 @@ class RiskChecker:
             exchange=exchange,
             settings=self.settings,
             now_ms=self.now_ms,
+            max_price_age_seconds=session.config.guard.watch.max_stale_seconds,
             equity=_equity(self.equity_text),
         )
 

@@ -40,7 +40,7 @@ from tradekit.errors import UsageError
 from tradekit.exchange.engine import Engine
 from tradekit.exchange.markets import DEFAULT_MARKETS, places
 from tradekit.exchange.model import AccountState, MarketSpec, Prices
-from tradekit.exchange.paper import advance_prices
+from tradekit.exchange.paper import advance_prices, price_time
 from tradekit.httpserver import BackgroundHttpServer
 from tradekit.market.candles import timeframe_ms
 from tradekit.market.store import CandleStore
@@ -324,7 +324,8 @@ class Emulator:
         return [{
             "symbol": spec.symbol, "lastPr": last, "bidPr": last, "askPr": last,
             "bidSz": "1", "askSz": "1", "high24h": last, "low24h": last, "open24h": last,
-            "change24h": "0", "baseVolume": "0", "quoteVolume": "0", "ts": str(self.market_now()),
+            "change24h": "0", "baseVolume": "0", "quoteVolume": "0",
+            "ts": str(price_time(self.engine, self.store, spec.symbol, self.market_now())),
             "indexPrice": mark, "markPrice": mark,
         }]  # fmt: skip
 

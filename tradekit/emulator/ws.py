@@ -22,6 +22,7 @@ from collections import deque
 from typing import Any
 
 from tradekit.emulator.server import Emulator
+from tradekit.exchange.paper import price_time
 
 CHANNELS = ("ticker",)
 PATH = "/v2/ws/public"
@@ -150,10 +151,11 @@ class WsServer:
                 if snapshot is None:
                     continue
                 last, mark, ts = snapshot
+                pushed = self.emulator.market_now()
                 previous = sent.get(symbol)
-                if previous and previous[:2] == (last, mark) and ts - previous[2] < 1000:
+                if previous and previous[:2] == (last, mark) and pushed - previous[2] < 1000:
                     continue
-                sent[symbol] = (last, mark, ts)
+                sent[symbol] = (last, mark, pushed)
                 data = {
                     "instId": symbol, "symbol": symbol, "lastPr": last, "bidPr": last,
                     "askPr": last, "bidSz": "1", "askSz": "1", "markPrice": mark,
@@ -164,11 +166,14 @@ class WsServer:
                 await ws.send_str(json.dumps(message))
 
     def _snapshot(self, symbol: str) -> tuple[str, str, int] | None:
-        """(last, mark, market time) of a symbol now, brought up to the clock."""
+        """(last, mark, when the price was true) of a symbol now, brought up to the clock:
+        the same time as the REST ticker's (paper.price_time)."""
         emulator = self.emulator
         with emulator._lock:
             emulator.advance_symbol(symbol)
             prices = emulator.engine.state.prices.get(symbol)
             if prices is None:
                 return None
-            return str(prices.last), str(prices.mark), emulator.market_now()
+            now = emulator.market_now()
+            ts = price_time(emulator.engine, emulator.store, symbol, now)
+            return str(prices.last), str(prices.mark), ts

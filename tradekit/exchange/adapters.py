@@ -43,7 +43,7 @@ from tradekit.exchange.model import (
     Rejection,
     TriggerType,
 )
-from tradekit.exchange.paper import PaperExchange, price_series
+from tradekit.exchange.paper import PaperExchange, price_time
 
 T = TypeVar("T")
 _INSUFFICIENT = {"40762", "43012", "40711", "40712", "40754"}
@@ -124,11 +124,11 @@ class PaperAdapter:
     def ticker(self, symbol: str) -> Ticker:
         """The last bar's close as last and mark; as fresh as the stored candles: `now` while
         the latest stored bar is the one that has just closed, its close time after that."""
+        self.market(symbol)  # an unknown symbol is refused as Bitget refuses it
 
         def read(e: Engine, now: int) -> Ticker:
-            prices, synced = e.state.prices[symbol], e.state.synced.get(symbol, 0)
-            step = price_series(self.paper.candles, symbol).step
-            return Ticker(prices.last, prices.mark, now if now - synced < step else synced)
+            prices = e.state.prices[symbol]
+            return Ticker(prices.last, prices.mark, price_time(e, self.paper.candles, symbol, now))
 
         return self._with(symbol, read)
 

@@ -20,6 +20,7 @@ from tradekit.exchange.engine import Engine
 from tradekit.exchange.markets import DEFAULT_MARKETS
 from tradekit.exchange.model import AccountState, MarketSpec, Prices
 from tradekit.market.candles import Candles
+from tradekit.market.freshness import bar_price_ms
 from tradekit.market.store import CandleStore
 from tradekit.store import Store
 
@@ -37,6 +38,17 @@ def price_series(candles: CandleStore, symbol: str) -> Candles:
     raise UsageError(
         f"no {symbol} candles in {candles.root} for paper prices: `tk data import` some"
     )
+
+
+def price_time(engine: Engine, candles: CandleStore, symbol: str, now_ms: int) -> int:
+    """When the engine's price of `symbol` was true (market.freshness.bar_price_ms over the
+    last bar replayed); a price set by hand, with no bars stored, as of when it was set."""
+    synced = engine.state.synced.get(symbol, 0)
+    try:
+        step = price_series(candles, symbol).step
+    except UsageError:
+        return synced
+    return bar_price_ms(synced, step, now_ms)
 
 
 def advance_prices(engine: Engine, candles: CandleStore, symbol: str, now_ms: int) -> None:

@@ -7,6 +7,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
+from tradekit.market import freshness
 from tradekit.records.base import Num
 from tradekit.section import Section
 
@@ -82,7 +83,8 @@ class WatchSettings(Section):
     #: "ws": ccxt's websocket ticker, falling back to REST; "rest": poll the ticker
     price_feed: Literal["ws", "rest"] = "ws"
     interval_seconds: float = Field(2.0, gt=0, le=3600)
-    #: a price older than this is stale: no exit is decided on it
+    #: a price older than this is stale: no exit is decided on it, and tk-risk and
+    #: `tk paper trade` open nothing on it (market.freshness)
     max_stale_seconds: float = Field(5.0, gt=0, le=86_400 * 365)
     reconnect_seconds: float = Field(3.0, gt=0, le=3600)
     #: how often the account, positions and orders are reconciled in --watch
@@ -90,7 +92,7 @@ class WatchSettings(Section):
 
     def is_stale(self, price_ms: int | None, now_ms: int) -> bool:
         """Whether a price of that (exchange) time is too old to decide on."""
-        return price_ms is None or now_ms - price_ms > self.max_stale_seconds * 1000
+        return freshness.is_stale(price_ms, now_ms, self.max_stale_seconds)
 
 
 class HealthSettings(Section):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from tradekit.exchange.base import Ticker
 from tradekit.exchange.model import MarketSpec
 from tradekit.killswitch import KillState
 
@@ -39,7 +40,10 @@ class AccountSnapshot:
     kill: KillState
     kill_source: str
     markets: Mapping[str, MarketSpec]
-    prices: Mapping[str, Decimal]
+    #: the price of each symbol and when it was true
+    tickers: Mapping[str, Ticker]
+    #: an older price is stale: no new entry is sized on it (market.freshness)
+    max_price_age_seconds: float
     atr: Callable[[str], Decimal | None] = field(default=lambda _symbol: None)
     #: what the rules make of the account for a symbol and side (risk.rules._facts), worked
     #: out once per symbol and side (a new snapshot, after an approval, starts empty)

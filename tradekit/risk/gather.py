@@ -10,8 +10,11 @@ from typing import Any
 import numpy as np
 
 from tradekit import indicators as ind
+from tradekit.exchange.base import Ticker
 from tradekit.exchange.markets import DEFAULT_MARKETS
+from tradekit.exchange.paper import PRICE_TIMEFRAMES
 from tradekit.killswitch import FLAG, kill_state
+from tradekit.market.freshness import bar_price_ms
 from tradekit.market.store import CandleStore
 from tradekit.risk.account import AccountSnapshot, Entry, Lazy
 from tradekit.risk.rules import day_start_ms
@@ -19,13 +22,16 @@ from tradekit.risk.settings import RiskSettings
 from tradekit.store import Store
 
 
-def _candle_close(candles: CandleStore, symbol: str, now_ms: int) -> Decimal | None:
-    for timeframe in ("1m", "5m", "15m", "1h", "4h", "1d"):
+def _candle_ticker(candles: CandleStore, symbol: str, now_ms: int) -> Ticker | None:
+    """The last close by now of the finest stored timeframe, as the paper exchange prices."""
+    for timeframe in PRICE_TIMEFRAMES:
         series = candles.load(symbol, timeframe)
         if series is not None:
             closed = series.closed_at(now_ms)
             if len(closed):
-                return Decimal(repr(float(closed.rows["close"][-1])))
+                close = Decimal(repr(float(closed.rows["close"][-1])))
+                close_ms = int(closed.ts[-1]) + series.step
+                return Ticker(close, close, bar_price_ms(close_ms, series.step, now_ms))
     return None
 
 
@@ -82,6 +88,7 @@ def gather(
     exchange: Any | None,
     settings: RiskSettings,
     now_ms: int,
+    max_price_age_seconds: float,
     equity: Decimal | None = None,
 ) -> AccountSnapshot:
     mode = session.mode.mode
@@ -97,10 +104,10 @@ def gather(
         held = {symbol for symbol, _side in positions}
         for symbol in sorted(held | set(settings.symbols) | traded_symbols(store, mode, start)):
             realized += sum((f.profit - f.fee for f in exchange.fills(symbol, start)), Decimal(0))
-        prices = Lazy(lambda symbol: _safe(lambda: exchange.last_price(symbol)[0]))
+        tickers = Lazy(lambda symbol: _safe(lambda: exchange.ticker(symbol)))
         markets = Lazy(lambda symbol: _safe(lambda: exchange.market(symbol)))
     else:
-        prices = Lazy(lambda symbol: _candle_close(candles, symbol, now_ms))
+        tickers = Lazy(lambda symbol: _candle_ticker(candles, symbol, now_ms))
         markets = Lazy(DEFAULT_MARKETS.get)
     start = day_start_ms(now_ms, settings.timezone)
     entries = ledger_entries(store, mode)
@@ -130,7 +137,8 @@ def gather(
         entries_today=today, last_entry=last_entry, realized_today=realized,
         peak_equity=peak, consecutive_stop_losses=streak,
         last_stop_loss_ms=recent[0][2] if streak else None, losses_in_a_row=losses,
-        kill=kill, kill_source=source, markets=markets, prices=prices,
+        kill=kill, kill_source=source, markets=markets, tickers=tickers,
+        max_price_age_seconds=max_price_age_seconds,
         # once per symbol and run: it reads the candle file
         atr=functools.cache(lambda symbol: candle_atr(candles, settings, symbol, now_ms)),
     )  # fmt: skip

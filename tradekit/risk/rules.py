@@ -13,8 +13,12 @@ from decimal import ROUND_DOWN, Decimal, DecimalException
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from tradekit.clock import parse_time
+from tradekit.errors import UsageError
 from tradekit.exchange.model import MarketSpec
 from tradekit.jsonio import json_number
+from tradekit.market.candles import timeframe_ms
+from tradekit.market.freshness import describe_age, stale_reason
 from tradekit.records import Plan, TradePlan
 from tradekit.risk.account import AccountSnapshot
 from tradekit.risk.settings import RiskSettings
@@ -161,7 +165,8 @@ def _assess_open(
 ) -> RiskResult:
     warnings: list[str] = []
     symbol, side = plan.symbol or "", plan.side or ""
-    last = snap.prices.get(symbol)
+    ticker = snap.tickers.get(symbol)
+    last = None if ticker is None else ticker.last
     limit_price = _limit_price(plan)
     entry = last if limit_price is None else limit_price
     reasons = _plan_problems(plan, entry)
@@ -257,9 +262,17 @@ def rule_news(c: Ctx) -> str | None:
     return None
 
 
+def rule_fresh_price(c: Ctx) -> str | None:
+    """No entry is sized on a price the guard would call stale (market.freshness)."""
+    ticker = c.snap.tickers.get(c.symbol) if c.symbol else None
+    if ticker is None:  # no price at all: its own reason, below
+        return None
+    return stale_reason(c.symbol, ticker.ts_ms, c.now_ms, c.snap.max_price_age_seconds)
+
+
 def rule_trades_per_day(c: Ctx) -> str | None:
-    cap = c.settings.max_trades_per_day
-    if cap is not None and len(c.snap.entries_today) >= cap:
+    cap = c.settings.max_trades_per_day  # 0: no cap
+    if cap and len(c.snap.entries_today) >= cap:
         return f"{len(c.snap.entries_today)} entries today: the daily maximum is {cap}"
     return None
 
@@ -277,8 +290,8 @@ def rule_min_interval(c: Ctx) -> str | None:
 
 
 def rule_daily_loss_cap(c: Ctx) -> str | None:
-    cap = c.settings.daily_loss_cap_usdt  # unset: no cap (the seed blocked everything)
-    if cap is not None and c.snap.realized_today <= -cap:
+    cap = c.settings.daily_loss_cap_usdt  # 0: no cap (the seed read no cap as 0: no entries)
+    if cap and c.snap.realized_today <= -cap:
         return f"daily loss cap reached: {_fmt(c.snap.realized_today)} USDT today (cap {_fmt(cap)})"
     return None
 
@@ -345,17 +358,41 @@ def rule_confidence(c: Ctx) -> str | None:
 
 
 def rule_signal_age(c: Ctx) -> str | None:
-    limit = c.settings.max_signal_age_seconds
-    source = c.plan.source
-    born = source.bar_time if source else None
-    if limit is None or born is None:
+    limit = c.settings.max_signal_age_seconds  # 0: any age
+    try:
+        given = signal_time_ms(c.record)
+    except UsageError as exc:
+        return f"plan.source.timeframe: {exc}"
+    if not limit or given is None:
         return None
-    age = c.now_ms / 1000 - born.timestamp()
-    return f"signal is {int(age)} s old (max {limit} s)" if age > limit else None
+    age_ms = c.now_ms - given
+    if age_ms <= limit * 1000:
+        return None
+    when = datetime.fromtimestamp(given / 1000, tz=UTC)
+    return f"signal is {describe_age(age_ms)} old (from {when:%Y-%m-%dT%H:%M:%SZ}; max {limit} s)"
+
+
+def signal_time_ms(record: TradePlan) -> int | None:
+    """When a strategy's signal was given: the close of its bar, which is source.barTime
+    plus source.timeframe, or the time a strategy's cycleId ends with (STRATEGY:SYMBOL:
+    TIMEFRAME:BAR_CLOSE); a barTime without a timeframe counts from the barTime. None for
+    a plan that names no bar (by hand, from Telegram): its age is not known."""
+    source = record.plan.source if record.plan else None
+    if source is not None and source.bar_time is not None:
+        bar_ms = int(source.bar_time.timestamp() * 1000)
+        return bar_ms + (timeframe_ms(source.timeframe) if source.timeframe else 0)
+    parts = record.cycle_id.split(":", 3)
+    if len(parts) == 4 and parts[3][:1].isdigit():
+        try:
+            return int(parse_time(parts[3]).timestamp() * 1000)
+        except ValueError:
+            return None
+    return None
 
 
 ACCOUNT_RULES = (
-    rule_enabled, rule_kill_switch, rule_symbol, rule_side, rule_news, rule_trades_per_day,
+    rule_enabled, rule_kill_switch, rule_symbol, rule_side, rule_fresh_price, rule_news,
+    rule_trades_per_day,
     rule_min_interval, rule_daily_loss_cap, rule_open_positions, rule_one_per_symbol,
     rule_cooldown, rule_stop_loss_streak, rule_drawdown, rule_confidence, rule_signal_age,
 )  # fmt: skip
@@ -367,7 +404,7 @@ ACCOUNT_RULES = (
 PLAN_RULES: dict[Any, Callable[[RiskSettings], bool]] = {
     rule_news: lambda settings: settings.honour_news_block,
     rule_confidence: lambda settings: settings.min_confidence > 0,
-    rule_signal_age: lambda settings: settings.max_signal_age_seconds is not None,
+    rule_signal_age: lambda settings: settings.max_signal_age_seconds > 0,
 }
 
 

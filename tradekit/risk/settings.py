@@ -49,10 +49,11 @@ class RiskSettings(Section):
     blocked_symbols: list[str] = Field(default_factory=list)
     sides: list[Literal["long", "short"]] = Field(default_factory=lambda: ["long", "short"])
     honour_news_block: bool = True
-    max_trades_per_day: int | None = Field(None, ge=0)
+    #: entries per trading day (0 = no cap)
+    max_trades_per_day: int = Field(6, ge=0)
     min_interval_minutes: Num = Field(Decimal(3), ge=0)
-    #: realised loss (fees included) after which no new entry today; unset = no cap
-    daily_loss_cap_usdt: Num | None = Field(None, gt=0)
+    #: realised loss (fees included) after which no new entry today (0 = no cap)
+    daily_loss_cap_usdt: Num = Field(Decimal(25), ge=0)
     #: where a trading day starts and ends (IANA name)
     timezone: str = "UTC"
     max_open_positions: int = Field(3, ge=1)
@@ -62,7 +63,8 @@ class RiskSettings(Section):
     consecutive_sl_cooldown_minutes: Num = Field(Decimal(60), ge=0)
     max_drawdown: Num = Field(Decimal("0.15"), gt=0, le=1, description="from peak equity")
     min_confidence: Num = Field(Decimal("0.8"), ge=0, le=1)
-    max_signal_age_seconds: int | None = Field(None, ge=1)
+    #: a signal is refused this long after its bar closed (rules.signal_time_ms; 0 = any age)
+    max_signal_age_seconds: int = Field(300, ge=0)
     default_leverage: int = Field(5, ge=1, le=125)
     max_leverage: int = Field(10, ge=1, le=125)
     leverage_policy: Literal["cap", "reject"] = "cap"
