@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import OHLCV, script
+from conftest import OHLCV, ROOT, script
 
 from tradekit.errors import BadInputError, UsageError
 from tradekit.exitstatus import ExitStatus
@@ -57,11 +57,22 @@ def test_bad_candles_are_refused_naming_file_and_line(
     assert message in str(exc.value)
 
 
-def test_wrong_header_and_timeframe(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("time,o,h,l,v", r"x\.csv:1: no 'close' column in \['time', 'o', 'h', 'l', 'v'\]"),
+        ("when,open,high,low,close", r"x\.csv:1: no time column \(one of: ts, timestamp, "),
+        ("", r"x\.csv: empty file"),
+    ],
+)
+def test_a_header_without_the_columns_is_refused(tmp_path: Path, header: str, message: str):
     path = tmp_path / "x.csv"
-    path.write_text("time,o,h,l,c,v\n")
-    with pytest.raises(BadInputError, match=r"x\.csv:1: expected the header"):
+    path.write_text(header + "\n" if header else "")
+    with pytest.raises(BadInputError, match=message):
         read_csv(path, "BTCUSDT", "1h")
+
+
+def test_wrong_header_and_timeframe(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not a timeframe"):
         timeframe_ms("1y")
 
@@ -126,3 +137,77 @@ def test_store_resamples_when_a_timeframe_is_not_stored(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"no BTCUSDT 15m candles .* \(stored: 1h\)"):
         store.load_or_resample("BTCUSDT", "15m")
     assert np.array_equal(store.load("BTCUSDT", "1h").ts, np.arange(8) * H)
+
+
+def _vendor_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """The bundled candles' first 48 bars as three vendors write them."""
+    from datetime import UTC, datetime
+
+    native = (ROOT / "examples" / "BTCUSDT-1h.csv").read_text().splitlines()[1:49]
+    rows = [line.split(",") for line in native]
+    binance = tmp_path / "binance.csv"  # open_time in ms, extra columns, other order
+    binance.write_text(
+        "open_time,open,high,low,close,volume,close_time,quote_volume,count\n"
+        + "".join(
+            f"{t},{o},{h},{lo},{c},{v},{int(t) + 3599999},1.5,7\n" for t, o, h, lo, c, v in rows
+        )
+    )
+    seconds = tmp_path / "seconds.csv"  # timestamp in epoch seconds; semicolons
+    seconds.write_text(
+        "Timestamp;Close;High;Low;Open;Volume\n"
+        + "".join(f"{int(t) // 1000};{c};{h};{lo};{o};{v}\n" for t, o, h, lo, c, v in rows)
+    )
+    iso = tmp_path / "iso.csv"  # a date column in ISO 8601 without a zone (UTC)
+    iso.write_text(
+        "date,symbol,open,high,low,close,volume\n"
+        + "".join(
+            f"{datetime.fromtimestamp(int(t) / 1000, UTC):%Y-%m-%d %H:%M:%S},BTCUSDT,"
+            f"{o},{h},{lo},{c},{v}\n"
+            for t, o, h, lo, c, v in rows
+        )
+    )
+    return {
+        "binance": (binance, "time from 'open_time' as epoch ms; ignored 'close_time', "
+                    "'quote_volume', 'count'"),
+        "seconds": (seconds, "time from 'Timestamp' as epoch seconds"),
+        "iso": (iso, "time from 'date' as ISO 8601; ignored 'symbol'"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("vendor", ["binance", "seconds", "iso"])
+def test_exchange_and_vendor_exports_import_as_the_same_candles(
+    tmp_path: Path, home: Path, vendor: str
+) -> None:
+    from tradekit.market.store import CandleStore
+
+    path, detected = _vendor_files(tmp_path)[vendor]
+    run(script("tk"), "init")
+    result = run(script("tk"), "data", "import", str(path), "--symbol", "BTCUSDT")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == f"tk data: note: {path}: {detected}\n"
+    assert result.stdout.startswith(
+        "BTCUSDT 1h: 48 rows read, 48 new, 48 stored "
+        "(2025-12-19T06:00:00Z .. 2025-12-21T05:00:00Z), 0 gap(s)"
+    )
+    stored = CandleStore(home / "data").load("BTCUSDT", "1h")
+    expected = read_csv(ROOT / "examples" / "BTCUSDT-1h.csv", "BTCUSDT", "1h").rows[:48]
+    assert stored.rows.tolist() == expected.tolist()
+
+
+def test_import_reads_stdin(tmp_path: Path, home: Path) -> None:
+    run(script("tk"), "init")
+    path, _ = _vendor_files(tmp_path)["seconds"]
+    piped = subprocess.run(
+        [script("tk"), "data", "import", "-", "--symbol", "BTCUSDT"], input=path.read_text(),
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == "tk data: note: <stdin>: time from 'Timestamp' as epoch seconds\n"
+    assert "48 rows read, 48 new" in piped.stdout
+    nameless = subprocess.run(
+        [script("tk"), "data", "import", "-"], input="", capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    assert (nameless.returncode, nameless.stderr) == (
+        2, "tk data: error: cannot tell the symbol from stdin: pass --symbol\n",
+    )  # fmt: skip

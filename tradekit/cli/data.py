@@ -11,7 +11,7 @@ from tradekit import jsonio
 from tradekit.cli.base import Session, guarded, new_app, run_app
 from tradekit.cli.options import CommonOptions, common_options
 from tradekit.clock import format_time, parse_time
-from tradekit.errors import UsageError
+from tradekit.errors import BadInputError, UsageError
 from tradekit.exitstatus import ExitStatus
 
 PROG = "tk data"
@@ -44,31 +44,56 @@ def _store(session: Session):
     return CandleStore(session.home.data)
 
 
-@app.command("import", help="Add a CSV file (ts,open,high,low,close,volume; ts in ms UTC).")
+IMPORT_HELP = """Add a CSV file of candles (- reads stdin).
+
+The header names a time column (ts, timestamp, time, date, datetime, open_time) and open,
+high, low, close and volume (or o, h, l, c, v), in any order; other columns are ignored.
+Times: epoch seconds, milliseconds or microseconds (told apart by size; a `ts` column is
+milliseconds, as `tk data export` writes), or ISO 8601 (UTC unless it says otherwise).
+What was detected is reported. The symbol and timeframe come from the file name
+(BTCUSDT-1h-....csv) unless given; without a timeframe from either, it is the bars' step.
+"""
+
+
+@app.command("import", help=IMPORT_HELP)
 @common_options
 def import_(
     common: CommonOptions,
-    file: Annotated[Path, typer.Argument(help="CSV file, e.g. BTCUSDT-1h-binance.csv")],
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="CSV file, e.g. BTCUSDT-1h-binance.csv; - stdin")
+    ],
     symbol: Annotated[
         str | None, typer.Option("--symbol", help="Default: from the file name (BTCUSDT-1h-...).")
     ] = None,
     timeframe: Annotated[
-        str | None, typer.Option("--timeframe", help="Default: from the file name.")
+        str | None, typer.Option("--timeframe", help="Default: from the file name, else the data.")
     ] = None,
 ) -> None:
     def body() -> ExitStatus:
-        from tradekit.market.candles import read_csv
+        from tradekit.market.candles import read_candles
 
-        named = _FILE_NAME.match(file.name)
+        stdin = file == "-"
+        named = None if stdin else _FILE_NAME.match(Path(file).name)
         sym = symbol or (named and named.group("symbol"))
-        tf = timeframe or (named and named.group("tf"))
-        if not sym or not tf:
+        tf = timeframe or (named and named.group("tf")) or None
+        if not sym:
             raise UsageError(
-                f"cannot tell the symbol and timeframe from {file.name!r}: "
-                "pass --symbol and --timeframe"
+                f"cannot tell the symbol from {'stdin' if stdin else repr(Path(file).name)}: "
+                "pass --symbol"
             )
         session = Session.open(PROG, common)
-        candles = read_csv(file, sym, tf)
+        if stdin:
+            data, source = sys.stdin.buffer.read(), "<stdin>"
+        else:
+            try:
+                data, source = Path(file).read_bytes(), file
+            except OSError as exc:
+                raise UsageError(f"cannot read {file}: {exc.strerror}") from None
+        candles, layout = read_candles(data, source, sym, tf)
+        if not len(candles):
+            raise BadInputError(f"{source}: no candles in it (only a header)")
+        tf = candles.timeframe
+        session.reporter.note(f"{source}: {layout.describe()}")
         added, total = _store(session).merge(candles)
         stored = _store(session).load(sym, tf)
         from tradekit.market.candles import check

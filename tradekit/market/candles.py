@@ -6,8 +6,12 @@ use it; a bar is closed once `ts + timeframe <= now`.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -118,52 +122,171 @@ def timeframe_name(step_ms: int) -> str:
     raise BadInputError(f"bars {step_ms} ms apart are not a timeframe")
 
 
+#: what a column of an exchange's or a vendor's export may be called (lower case)
+_TIME_NAMES = ("ts", "timestamp", "time", "date", "datetime", "open_time", "open time")
+_PRICE_NAMES = {
+    "open": ("open", "o"),
+    "high": ("high", "h"),
+    "low": ("low", "l"),
+    "close": ("close", "c"),
+    "volume": ("volume", "vol", "v"),
+}
+#: epoch numbers below these are seconds, then milliseconds, then microseconds
+_MS_FROM, _US_FROM = 10**11, 10**14
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """What was found in a CSV's header and first row, for the import to report."""
+
+    time_column: str
+    time_format: str  # "epoch ms", "epoch seconds", "epoch microseconds", "ISO 8601"
+    ignored: tuple[str, ...] = ()
+    no_volume: bool = False
+
+    def describe(self) -> str:
+        parts = [f"time from {self.time_column!r} as {self.time_format}"]
+        if self.ignored:
+            parts.append("ignored " + ", ".join(repr(name) for name in self.ignored))
+        if self.no_volume:
+            parts.append("no volume column (volume 0)")
+        return "; ".join(parts)
+
+
 def read_csv(path: Path, symbol: str, timeframe: str | None) -> Candles:
-    """As below; with timeframe None it is the smallest step between the bars."""
-    if timeframe is not None:
-        return _read_csv(path, symbol, timeframe)
-    rows = _read_csv(path, symbol, "1m").rows
-    steps = np.diff(rows["ts"])
-    if len(steps) == 0 or (steps <= 0).any():
-        raise BadInputError(f"{path}: cannot tell the timeframe (fewer than 2 ordered bars)")
-    return _read_csv(path, symbol, timeframe_name(int(steps.min())))
-
-
-def _read_csv(path: Path, symbol: str, timeframe: str) -> Candles:
-    """Read `ts,open,high,low,close,volume` (ms UTC). Any problem is a BadInputError that
-    names the file and the line; gaps are allowed here and reported by the caller."""
-    step = timeframe_ms(timeframe)
+    """A candle CSV file (see read_candles)."""
     try:
         with path.open("rb") as handle:
-            header = handle.readline().decode("utf-8", "replace").strip().lower()
-            if header.replace(" ", "") != ",".join(COLUMNS):
-                raise BadInputError(
-                    f"{path}:1: expected the header {','.join(COLUMNS)!r}, got {header[:80]!r}"
-                )
-            text = handle.read()
+            data = handle.read()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    lines = text.splitlines()
-    rows = np.zeros(len(lines), dtype=DTYPE)
-    count = 0
-    for number, line in enumerate(lines, start=2):
-        if not line.strip():
+    return read_candles(data, str(path), symbol, timeframe)[0]
+
+
+def read_candles(
+    data: bytes, source: str, symbol: str, timeframe: str | None
+) -> tuple[Candles, CsvLayout]:
+    """Candles from CSV text as exchanges and data vendors export it: a header naming a time
+    column (ts, timestamp, time, date, ...) and open, high, low, close and volume in any
+    order (extra columns ignored); times as epoch seconds, milliseconds or microseconds
+    (told apart by size) or ISO 8601 (UTC when no zone is given). With timeframe None it is
+    the smallest step between the bars. Any problem is a BadInputError naming the source
+    and the line; gaps are allowed here and reported by the caller."""
+    text = data.decode("utf-8-sig", "replace")
+    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
+    header = next(reader, None)
+    if header is None:
+        raise BadInputError(f"{source}: empty file (expected a header line)")
+    columns, layout_names = _columns(header, source)
+    rows = np.zeros(max(0, text.count("\n")), dtype=DTYPE)
+    count, to_ms, time_format = 0, None, ""
+    time_at = columns["ts"]
+    for number, fields in enumerate(reader, start=2):
+        if not fields or not "".join(fields).strip():
             continue
-        parts = line.split(b",")
-        if len(parts) != len(COLUMNS):
-            raise BadInputError(f"{path}:{number}: expected 6 fields, got {len(parts)}")
-        try:
-            rows[count] = (int(parts[0]), *(float(part) for part in parts[1:]))
-        except ValueError:
+        if len(fields) < len(header):
             raise BadInputError(
-                f"{path}:{number}: not a number in {line[:80].decode('utf-8', 'replace')!r}"
-            ) from None
+                f"{source}:{number}: expected {len(header)} fields, got {len(fields)}"
+            )
+        if to_ms is None:
+            to_ms, time_format = _time_reader(
+                fields[time_at].strip(), source, number, native=layout_names[0].lower() == "ts"
+            )
+        try:
+            ts = to_ms(fields[time_at].strip())
+            values = [
+                float(fields[columns[name]]) if name in columns else 0.0 for name in COLUMNS[1:]
+            ]
+        except ValueError:
+            shown = ",".join(fields)[:80]
+            raise BadInputError(f"{source}:{number}: not a number in {shown!r}") from None
+        if count == len(rows):
+            rows = np.resize(rows, max(16, 2 * len(rows)))
+        rows[count] = (ts, *values)
         count += 1
     rows = rows[:count]
-    problems = check(rows, step)
+    layout = CsvLayout(
+        time_column=layout_names[0],
+        time_format=time_format or "(no rows)",
+        ignored=layout_names[1],
+        no_volume="volume" not in columns,
+    )
+    if timeframe is None:
+        steps = np.diff(rows["ts"])
+        if len(steps) == 0 or (steps <= 0).any():
+            raise BadInputError(f"{source}: cannot tell the timeframe (fewer than 2 ordered bars)")
+        timeframe = timeframe_name(int(steps.min()))
+    problems = check(rows, timeframe_ms(timeframe))
     if problems.fatal:
-        raise BadInputError(f"{path}: " + "; ".join(problems.fatal))
-    return Candles(symbol, timeframe, rows)
+        raise BadInputError(f"{source}: " + "; ".join(problems.fatal))
+    return Candles(symbol, timeframe, rows), layout
+
+
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    sample = text[:4096]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def _columns(header: list[str], source: str) -> tuple[dict[str, int], tuple[str, tuple[str, ...]]]:
+    """Column index per field (ts, open, ...), and (the time column's name, ignored names)."""
+    names = [name.strip().lower() for name in header]
+    found: dict[str, int] = {}
+    time_name = next((name for name in _TIME_NAMES if name in names), None)
+    if time_name is None:
+        raise BadInputError(
+            f"{source}:1: no time column (one of: {', '.join(_TIME_NAMES)}) in {header!r}"
+        )
+    found["ts"] = names.index(time_name)
+    for field_name, aliases in _PRICE_NAMES.items():
+        alias = next((alias for alias in aliases if alias in names), None)
+        if alias is not None:
+            found[field_name] = names.index(alias)
+        elif field_name != "volume":
+            raise BadInputError(f"{source}:1: no {field_name!r} column in {header!r}")
+    used = set(found.values())
+    ignored = tuple(header[i].strip() for i in range(len(header)) if i not in used)
+    return found, (header[found["ts"]].strip(), ignored)
+
+
+def _time_reader(
+    first: str, source: str, number: int, *, native: bool
+) -> tuple[Callable[[str], int], str]:
+    """How this file writes its times, told from its first row. A `ts` column is tradekit's
+    own format (what `tk data export` writes): epoch milliseconds, whatever their size."""
+    if native:
+        return _int_ms, "epoch ms"
+    try:
+        value = float(first)
+    except ValueError:
+        try:
+            _iso_ms(first)
+        except ValueError:
+            raise BadInputError(
+                f"{source}:{number}: {first[:40]!r} is neither an epoch number nor ISO 8601"
+            ) from None
+        return _iso_ms, "ISO 8601"
+    if value < _MS_FROM:
+        return (lambda text: round(float(text) * 1000)), "epoch seconds"
+    if value < _US_FROM:
+        return _int_ms, "epoch ms"
+    return (lambda text: int(text) // 1000), "epoch microseconds"
+
+
+def _int_ms(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return round(float(text))
+
+
+def _iso_ms(text: str) -> int:
+    moment = datetime.fromisoformat(text.replace(" UTC", "").strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
 
 
 def resample(candles: Candles, timeframe: str) -> Candles:
