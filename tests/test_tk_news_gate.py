@@ -134,9 +134,10 @@ def test_news_ls_shows_what_the_gate_will_use(home: Path) -> None:
     tk("tk", "news", "fetch", "--now", NOW)
     listed = tk("tk", "news", "ls", "--now", NOW)
     assert listed.returncode == 0
-    assert listed.stdout.splitlines() == [
-        "2026-02-19 17:30Z  bearish -3  BTCUSDT          Exchange hacked, BTC stolen",
-        "2026-02-19 17:10Z  bullish +2  BTCUSDT          BlackRock buys BTC",
+    assert listed.stdout.splitlines() == [  # piped: plain, aligned, the same every run
+        "time (UTC)        direction  score  symbols  title",
+        "2026-02-19 17:30  bearish       -3  BTCUSDT  Exchange hacked, BTC stolen",
+        "2026-02-19 17:10  bullish       +2  BTCUSDT  BlackRock buys BTC",
     ]
     rows = [
         json.loads(line)
@@ -187,9 +188,15 @@ def test_symbols_are_matched_whatever_their_case(home: Path) -> None:
 
 def test_a_failed_fetch_is_named_even_while_older_items_are_used(home: Path) -> None:
     setup(home, [BEARISH])
-    assert tk("tk", "news", "fetch", "--now", "2026-02-19T17:50:00Z").returncode == 0
+    quiet = tk("tk", "news", "fetch", "-q", "--now", "2026-02-19T17:50:00Z")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")  # cron mails nothing
+    assert len((home / "logs" / "news.jsonl").read_text().splitlines()) == 1  # but it is kept
     (home / "news.jsonl").unlink()
-    assert tk("tk", "news", "fetch", "--now", NOW).returncode == 69
+    failed = tk("tk", "news", "fetch", "-q", "--now", NOW)
+    assert (failed.returncode, failed.stdout) == (69, "")
+    assert failed.stderr == (  # a failure is said even with -q
+        "tk news: error: desk: cannot read news.jsonl: No such file or directory\n"
+    )
     [decision] = gate(LONG)
     assert decision["blockedByNews"] is True  # the items of 17:50 still count
     assert decision["newsStatus"] == (

@@ -6,12 +6,27 @@ detail, errors are always shown.
 
 from __future__ import annotations
 
+import os
 from typing import TextIO
 
 from tradekit.records import ErrorRecord
 from tradekit.redact import Redactor
 
 _STYLES = {"error": "bold red", "warning": "yellow", "note": "cyan", "detail": "dim"}
+
+
+def styled(stream: TextIO) -> bool:
+    """Whether what goes to this stream is drawn by rich (colours, tables): on a terminal,
+    or anywhere with FORCE_COLOR set; never with TERM=dumb. NO_COLOR (read by rich) keeps
+    the drawing and takes the colours away."""
+    if os.environ.get("TERM") == "dumb":
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 class Reporter:
@@ -23,10 +38,7 @@ class Reporter:
         self.verbosity = verbosity
         self._redactor = redactor or Redactor()
         self._console = None
-        try:
-            self._tty = stream.isatty()
-        except (AttributeError, ValueError):
-            self._tty = False
+        self._tty = styled(stream)
 
     def _emit(self, level: str, message: str) -> None:
         text = self._redactor.text(message)

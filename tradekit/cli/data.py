@@ -119,10 +119,15 @@ def list_(
     json_output: Annotated[bool, typer.Option("--json", help="One JSON line per series.")] = False,
 ) -> None:
     def body() -> ExitStatus:
+        from tradekit.cli.tables import Column, Table, show
         from tradekit.market.candles import check
 
         session = Session.open(PROG, common)
         store = _store(session)
+        table = Table((
+            Column("symbol"), Column("timeframe"), Column("rows", numeric=True), Column("first"),
+            Column("last"), Column("gaps", numeric=True), Column("missing bars", numeric=True),
+        ))  # fmt: skip
         for sym, tf in store.series():
             candles = store.load(sym, tf)
             problems = check(candles.rows, candles.step)
@@ -138,10 +143,15 @@ def list_(
             if json_output:
                 sys.stdout.buffer.write(jsonio.dumps(info) + b"\n")
             else:
-                typer.echo(
-                    f"{sym:<10} {tf:>4} {info['rows']:>8} rows  {info['first']} .. "
-                    f"{info['last']}  gaps {info['gaps']} ({info['missingBars']} bars)"
-                )
+                table.add(
+                    sym, tf, info["rows"], info["first"], info["last"], info["gaps"],
+                    info["missingBars"],
+                )  # fmt: skip
+        if not json_output:
+            if table.rows:
+                show(table)
+            else:
+                session.reporter.note("no candles stored (tk data import FILE, tk data fetch)")
         return ExitStatus.OK
 
     guarded(PROG, common.verbosity, body)

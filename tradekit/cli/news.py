@@ -33,8 +33,9 @@ app = new_app(HELP)
     "fetch",
     help="Fetch every enabled source (or --source NAME) into the cache (--dry-run: fetch and "
     "report, keep nothing). One JSON line per source on stdout: {source, ok, items, new, "
-    "error, problems}. Exit status 0; 69 when every source failed; 65 when some failed or "
-    "had unreadable items (the rest are kept).",
+    "error, problems} (also in HOME/logs/news.jsonl); with -q none, and a source that "
+    "failed is the only thing said (on stderr), for cron. Exit status 0; 69 when every "
+    "source failed; 65 when some failed or had unreadable items (the rest are kept).",
 )
 @common_options
 def fetch(
@@ -78,12 +79,14 @@ def fetch(
                 settings, NewsCache(store), now_ms, os.environ,
                 only=set(source or []) or None, home=session.home.root,
             )  # fmt: skip
+            quiet = session.reporter.verbosity < 0  # cron: nothing at all when all is well
             for report in reports:
                 line = jsonio.dumps({"ts": session.clock.now(), **report.to_json()})
                 log.append_line(line)
-                sys.stdout.buffer.write(session.redactor.bytes(line) + b"\n")
-                if report.error:
-                    session.reporter.warning(f"{report.name}: {report.error}")
+                if not quiet:
+                    sys.stdout.buffer.write(session.redactor.bytes(line) + b"\n")
+                if report.error:  # a source that could not be read: said even with -q
+                    session.reporter.error(f"{report.name}: {report.error}")
                 for problem in report.problems:
                     session.reporter.warning(f"{report.name}: {problem}")
             sys.stdout.flush()
@@ -123,6 +126,12 @@ def ls(
         rules = Rules.from_settings(settings)
         with Store(session.home.db_file, session.redactor) as store:
             cached = NewsCache(store).recent(now_ms - window_ms, now_ms)
+        from tradekit.cli.tables import Column, Table, show
+
+        table = Table((
+            Column("time (UTC)"), Column("direction"), Column("score", numeric=True),
+            Column("symbols"), Column("title"),
+        ))  # fmt: skip
         for item, consumed in cached:
             scored = rules.score(item)
             when = datetime.fromtimestamp(item.published_ms / 1000, UTC)
@@ -136,10 +145,12 @@ def ls(
                 sys.stdout.buffer.write(jsonio.dumps(row) + b"\n")
             else:
                 symbols = ",".join(scored.symbols) or "-"
-                typer.echo(
-                    f"{when:%Y-%m-%d %H:%M}Z  {scored.direction:<7} {scored.score:+d}  "
-                    f"{symbols:<16} {item.title}"
-                )
+                table.add(
+                    f"{when:%Y-%m-%d %H:%M}", scored.direction, f"{scored.score:+d}", symbols,
+                    item.title,
+                )  # fmt: skip
+        if table.rows:
+            show(table)
         if not cached and not json_output:
             session.reporter.note("no cached items in that window (run `tk news fetch`)")
         return ExitStatus.OK

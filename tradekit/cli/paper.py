@@ -84,17 +84,40 @@ def status(
         if json_output:
             sys.stdout.buffer.write(jsonio.dumps(info) + b"\n")
             return ExitStatus.OK
-        typer.echo(f"equity     {info['equity']:.2f} USDT")
-        typer.echo(f"balance    {info['balance']:.2f} USDT   available {info['available']:.2f}")
-        for p in info["positions"]:
-            typer.echo(
-                f"position   {p['symbol']} {p['side']} {p['size']} @ {p['entryPrice']:.2f}  "
-                f"mark {p['mark']}  pnl {p['unrealizedPnl']:.2f}  liq {p['liquidationPrice']:.2f}"
-            )
-        for o in info["openOrders"]:
-            at = o["triggerPrice"] or o["price"] or "market"
-            typer.echo(f"order      {o['symbol']} {o['type']} {o['side']} {o['size']} @ {at}")
-        typer.echo(f"fills      {info['fills']}")
+        from tradekit.cli.tables import Column, Table, show
+
+        account = Table((Column("account"), Column("USDT", numeric=True)))
+        account.add("equity", f"{info['equity']:.2f}")
+        account.add("balance", f"{info['balance']:.2f}")
+        account.add("available", f"{info['available']:.2f}")
+        tables = [account]
+        if info["positions"]:
+            positions = Table(
+                (Column("symbol"), Column("side"), Column("size", numeric=True),
+                 Column("entry", numeric=True), Column("mark", numeric=True),
+                 Column("pnl", numeric=True), Column("leverage", numeric=True),
+                 Column("liquidation", numeric=True)),
+                title="positions",
+            )  # fmt: skip
+            for p in info["positions"]:
+                positions.add(
+                    p["symbol"], p["side"], p["size"], f"{p['entryPrice']:.2f}", p["mark"],
+                    f"{p['unrealizedPnl']:.2f}", f"{p['leverage']}x",
+                    f"{p['liquidationPrice']:.2f}",
+                )  # fmt: skip
+            tables.append(positions)
+        if info["openOrders"]:
+            orders = Table(
+                (Column("symbol"), Column("type"), Column("side"), Column("size", numeric=True),
+                 Column("at", numeric=True), Column("clientOid")),
+                title="open orders",
+            )  # fmt: skip
+            for o in info["openOrders"]:
+                at = o["triggerPrice"] or o["price"] or "market"
+                orders.add(o["symbol"], o["type"], o["side"], o["size"], at, o["clientOid"])
+            tables.append(orders)
+        show(*tables)
+        typer.echo(f"fills: {info['fills']} (tk paper status --json for all of it)")
         return ExitStatus.OK
 
     guarded(PROG, common.verbosity, body)

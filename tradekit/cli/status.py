@@ -66,22 +66,31 @@ def status(
         if json_output:
             typer.echo(jsonio.dumps(info).decode())
             return ExitStatus.OK
-        typer.echo(f"home      {info['home']}")
-        typer.echo(f"config    {info['config'] or '(none: defaults; `tk init` writes one)'}")
-        typer.echo(f"mode      {info['mode']}   live enabled: {info['liveEnabled']}")
-        typer.echo(f"database  schema v{version}")
-        for name, lines in logs.items():
-            typer.echo(f"log       {name}: {lines} lines")
-        for run in recent:
-            counts = (
-                ""
-                if run.records_read is None
-                else f"read {run.records_read}  wrote {run.records_written}  bad {run.bad_lines}  "
-            )
-            typer.echo(
-                f"run       {run.started_at}  {run.stage:<10} {run.mode or '-':<8} "
-                f"{counts}{run.state}"
-            )
+        from tradekit.cli.tables import Column, Table, show
+
+        about = Table((Column("TK_HOME"), Column(info["home"])))
+        about.add("config", info["config"] or "(none: defaults; `tk init` writes one)")
+        about.add("mode", f"{info['mode']} (live enabled: {str(info['liveEnabled']).lower()})")
+        about.add("database", f"schema v{version}")
+        tables = [about]
+        if logs:
+            trails = Table((Column("log"), Column("lines", numeric=True)))
+            for name, lines in logs.items():
+                trails.add(name, lines)
+            tables.append(trails)
+        if recent:
+            done = Table(
+                (Column("started"), Column("stage"), Column("mode"), Column("read", numeric=True),
+                 Column("written", numeric=True), Column("bad", numeric=True), Column("state")),
+                title="recent runs",
+            )  # fmt: skip
+            for run in recent:
+                done.add(
+                    run.started_at, run.stage, run.mode, run.records_read, run.records_written,
+                    run.bad_lines, run.state,
+                )  # fmt: skip
+            tables.append(done)
+        show(*tables)
         return ExitStatus.OK
 
     guarded(PROG, common.verbosity, body)
