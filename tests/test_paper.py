@@ -117,7 +117,7 @@ def test_tk_paper_commands(home: Path) -> None:
     assert empty.returncode == 0
     assert empty.stdout == (
         "account       USDT\nequity     1000.00\nbalance    1000.00\navailable  1000.00\n"
-        "fills: 0 (tk paper status --json for all of it)\n"
+        "fills: 0 (tk paper fills lists them all)\n"
     )
     subprocess.run(
         [script("tk"), "data", "import", str(ROOT / "examples" / "BTCUSDT-1h.csv")],
@@ -197,3 +197,41 @@ def test_a_run_cannot_go_back_in_time(tmp_path: Path) -> None:
         paper(tmp_path, at(12)).session("BTCUSDT"),
     ):
         pass
+
+
+def test_hand_trades_fills_and_which_order_filled(home: Path) -> None:
+    def tk(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [script("tk"), "paper", *args], capture_output=True, text=True, check=False,
+            timeout=60,
+        )  # fmt: skip
+
+    subprocess.run([script("tk"), "init"], check=True, capture_output=True)
+    subprocess.run(
+        [script("tk"), "data", "import", str(ROOT / "examples" / "BTCUSDT-1h.csv")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    at = ["--now", "2026-02-19T16:59:59Z"]  # the 16:00 bar's close, still fresh
+    first = tk("trade", "buy", "0.01", "--sl", "60000", *at)
+    second = tk("trade", "buy", "0.01", "--tp", "66400", *at)  # the same second: no collision
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+    tiny = tk("trade", "buy", "0.00001", *at)
+    assert (tiny.returncode, tiny.stdout) == (2, "")  # the order asked for, not the exchange
+    assert tiny.stderr.startswith("tk paper: error: the paper exchange refused the order: 40808")
+    later = ["--now", "2026-02-19T18:00:00Z"]  # the 17:00 bar reaches 66400: the target fires
+    rows = [json.loads(line) for line in tk("fills", "--json", *later).stdout.splitlines()]
+    assert [(r["side"], r["tradeSide"], r["size"], r["order"]) for r in rows] == [
+        ("buy", "open", 0.01, "manual"),
+        ("buy", "open", 0.01, "manual"),
+        ("sell", "close", 0.02, "take-profit"),
+    ]
+    assert rows[0]["clientOid"] != rows[1]["clientOid"]
+    listed = tk("fills", *later).stdout.splitlines()
+    assert listed[0].split() == [
+        "time", "(UTC)", "symbol", "side", "open/close", "size", "price", "fee", "profit", "order",
+    ]  # fmt: skip
+    assert listed[-1].endswith("take-profit") and len(listed) == 4
+    status = tk("status", *later).stdout
+    assert "last fills\n" in status and status.endswith(
+        "fills: 3 (tk paper fills lists them all)\n"
+    )

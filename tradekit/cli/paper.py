@@ -1,5 +1,6 @@
-"""tk paper: the simulated exchange's account (status, reset, deposit)."""
+"""tk paper: the simulated exchange's account (status, fills, reset, deposit, trade)."""
 
+import secrets
 import sys
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -79,6 +80,7 @@ def status(
                     for o in engine.state.orders.values() if o.open
                 ],
                 "fills": len(engine.state.fills),
+                "lastFills": _fill_rows(engine, None, 5),
             }  # fmt: skip
         exchange.store.close()
         if json_output:
@@ -116,8 +118,10 @@ def status(
                 at = o["triggerPrice"] or o["price"] or "market"
                 orders.add(o["symbol"], o["type"], o["side"], o["size"], at, o["clientOid"])
             tables.append(orders)
+        if info["lastFills"]:
+            tables.append(_fills_table(info["lastFills"], title="last fills"))
         show(*tables)
-        typer.echo(f"fills: {info['fills']} (tk paper status --json for all of it)")
+        typer.echo(f"fills: {info['fills']} (tk paper fills lists them all)")
         return ExitStatus.OK
 
     guarded(PROG, common.verbosity, body)
@@ -160,6 +164,81 @@ def deposit(
     guarded(PROG, common.verbosity, body)
 
 
+def fill_origin(state: Any, fill: Any) -> str:
+    """Which order a fill came from, for a person: stop-loss, take-profit, a trigger
+    entry, a liquidation, a manual trade, or tk-exec's order (its role)."""
+    order = state.orders.get(fill.order_id)
+    plan_type = order.plan_type if order is not None else "normal"
+    if plan_type in ("pos_loss", "pos_profit", "plan"):
+        return {"pos_loss": "stop-loss", "pos_profit": "take-profit", "plan": "trigger"}[plan_type]
+    oid = fill.client_oid
+    if oid.startswith("tk-liq-"):
+        return "liquidation"
+    if oid.startswith("manual-"):
+        return "manual"
+    return f"tk-exec {oid.rsplit('-', 1)[-1]}" if oid.startswith("tk") else "order"
+
+
+def _fill_rows(engine: Any, symbol: str | None, last: int | None) -> list[dict[str, Any]]:
+    from datetime import UTC, datetime
+
+    fills = [f for f in engine.state.fills if symbol is None or f.symbol == symbol]
+    return [
+        {"time": datetime.fromtimestamp(f.ts / 1000, UTC), "symbol": f.symbol, "side": f.side,
+         "tradeSide": f.trade_side, "size": f.size, "price": f.price, "fee": f.fee,
+         "profit": f.profit, "order": fill_origin(engine.state, f), "clientOid": f.client_oid}
+        for f in (fills[-last:] if last else fills)
+    ]  # fmt: skip
+
+
+def _fills_table(rows: list[dict[str, Any]], title: str | None = None) -> Any:
+    from tradekit.cli.tables import Column, Table
+
+    table = Table(
+        (Column("time (UTC)"), Column("symbol"), Column("side"), Column("open/close"),
+         Column("size", numeric=True), Column("price", numeric=True),
+         Column("fee", numeric=True), Column("profit", numeric=True), Column("order")),
+        title=title,
+    )  # fmt: skip
+    for r in rows:
+        table.add(
+            f"{r['time']:%Y-%m-%d %H:%M:%S}", r["symbol"], r["side"], r["tradeSide"], r["size"],
+            r["price"], r["fee"], r["profit"], r["order"],
+        )  # fmt: skip
+    return table
+
+
+@app.command(
+    "fills",
+    help="The paper account's fills, oldest first, and which order each came from "
+    "(stop-loss, take-profit, trigger, liquidation, manual, or tk-exec's entry/sl/tp).",
+)
+@common_options
+def fills(
+    common: CommonOptions,
+    symbol: Annotated[str | None, typer.Option("--symbol", help="Only this symbol.")] = None,
+    last: Annotated[int | None, typer.Option("--last", min=1, help="Only the last N.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+) -> None:
+    def body() -> ExitStatus:
+        from tradekit.cli.tables import show
+
+        session = Session.open(PROG, common)
+        exchange = _exchange(session)
+        with exchange.session() as engine:
+            rows = _fill_rows(engine, symbol, last)
+        exchange.store.close()
+        if json_output:
+            sys.stdout.buffer.write(b"".join(jsonio.dumps(row) + b"\n" for row in rows))
+        elif rows:
+            show(_fills_table(rows))
+        else:
+            session.reporter.note("no fills yet")
+        return ExitStatus.OK
+
+    guarded(PROG, common.verbosity, body)
+
+
 @app.command(
     "trade",
     help="Place a market order by hand, with an optional stop-loss/take-profit. Refused "
@@ -179,6 +258,8 @@ def trade(
     ] = None,
 ) -> None:
     def body() -> ExitStatus:
+        from tradekit.exchange.errors import Rejected
+
         if side not in ("buy", "sell"):
             raise UsageError(f"side {side!r}: buy or sell")
         session = Session.open(PROG, common)
@@ -186,13 +267,17 @@ def trade(
         from tradekit.exchange.adapters import PaperAdapter
 
         paper = PaperAdapter(exchange)
-        stamp = int(session.clock.now().timestamp())
+        # the time, and a random part: two trades at the same --now are two orders
+        stamp = f"{int(session.clock.now().timestamp())}-{secrets.token_hex(3)}"
         _refuse_a_stale_price(paper, symbol, int(session.clock.now().timestamp() * 1000), session)
         if not paper.positions(symbol):
             paper.configure(
                 symbol, leverage=leverage, margin_mode="isolated", position_mode="one_way_mode"
             )
-        order = paper.place(symbol, side, _amount(size), client_oid=f"manual-{stamp}")  # type: ignore[arg-type]
+        try:
+            order = paper.place(symbol, side, _amount(size), client_oid=f"manual-{stamp}")  # type: ignore[arg-type]
+        except Rejected as exc:  # the size, the margin: the order asked for, not the exchange
+            raise UsageError(f"the paper exchange refused the order: {exc}") from None
         typer.echo(f"{order.state} {order.side} {order.filled} {symbol} @ {order.average}")
         held = "long" if side == "buy" else "short"
         for kind, price in (("sl", stop_loss), ("tp", take_profit)):
