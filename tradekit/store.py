@@ -143,6 +143,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE runs ADD COLUMN pid INTEGER;
     ALTER TABLE runs ADD COLUMN pid_started INTEGER;
     """,
+    # v9: the approvals tk-risk gave (a sha256 over the plan and its risk block, per mode):
+    # tk-exec acts only on a risk block found here, recent enough (tradekit/risk/approvals.py).
+    """
+    CREATE TABLE approvals (
+        digest TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        cycle_id TEXT NOT NULL,
+        approved_ms INTEGER NOT NULL,
+        PRIMARY KEY (digest, mode)
+    );
+    CREATE INDEX approvals_cycle ON approvals (cycle_id, mode);
+    CREATE INDEX approvals_time ON approvals (approved_ms);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: How long to wait for another process's write transaction before giving up (exit 75).
