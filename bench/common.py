@@ -30,7 +30,7 @@ def approve(store: Any, plans: list[Any], mode: str, now_ms: int) -> None:
     from tradekit.risk.approvals import Approval, ApprovalBook, approval_digest
 
     ApprovalBook(store).record(
-        Approval(approval_digest(p.cycle_id, p.plan, p.risk), mode, p.cycle_id, now_ms)
+        Approval(p.cycle_id, approval_digest(p.cycle_id, p.plan, p.risk), mode, now_ms)
         for p in plans
         if p.plan is not None and p.risk is not None
     )

@@ -98,7 +98,7 @@ def approve(store: Any, records: Iterable[Any], mode: str, now_ms: int) -> int:
     from tradekit.risk.approvals import Approval, ApprovalBook, approval_digest
 
     approvals = [
-        Approval(approval_digest(r.cycle_id, r.plan, r.risk), mode, r.cycle_id, now_ms)
+        Approval(r.cycle_id, approval_digest(r.cycle_id, r.plan, r.risk), mode, now_ms)
         for r in records
         if r.plan is not None and r.risk is not None and r.risk.approved
     ]

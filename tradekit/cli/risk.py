@@ -82,16 +82,17 @@ class RiskChecker:
         self.mode = "dry-run"
         self.assess: Any = None
         self.digest: Any = None
+        self.approval: Any = None
         self.book: Any = None
         self.approvals: list[Any] = []
 
     def start(self, session: Session, store: Any) -> None:
         from tradekit.exchange.connect import bitget_exchange, paper_exchange
-        from tradekit.risk.approvals import ApprovalBook, approval_digest
+        from tradekit.risk.approvals import Approval, ApprovalBook, approval_digest
         from tradekit.risk.gather import gather
         from tradekit.risk.rules import assess
 
-        self.assess, self.digest = assess, approval_digest
+        self.assess, self.digest, self.approval = assess, approval_digest, Approval
         mode = self.mode = session.mode.mode
         exchange = None
         if mode == "paper":
@@ -137,10 +138,8 @@ class RiskChecker:
         return Extended(parsed, {"risk": block.to_json_dict()})
 
     def _approved(self, cycle_id: str, plan: Any, block: Any) -> None:
-        from tradekit.risk.approvals import Approval
-
         digest = self.digest(cycle_id, plan, block)
-        self.approvals.append(Approval(digest, self.mode, cycle_id, self.now_ms))
+        self.approvals.append(self.approval(cycle_id, digest, self.mode, self.now_ms))
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:

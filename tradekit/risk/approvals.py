@@ -11,11 +11,10 @@ Canonical means the same digest whatever the key order or the spelling of a numb
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
-from typing import Any, Protocol
+from hashlib import sha256
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
@@ -49,18 +48,16 @@ class RiskFields(Protocol):
 
 
 def _num(value: Decimal | None) -> str | None:
-    if value is None:
-        return None
-    return "0" if not value else str(value.normalize(_EXACT))
+    return None if value is None else str(value.normalize(_EXACT))
 
 
-def _nums(values: list[Decimal] | None) -> list[str | None] | None:
-    return None if values is None else [_num(v) for v in values]
+def _nums(values: list[Decimal] | None) -> list[str] | None:
+    return None if values is None else [str(v.normalize(_EXACT)) for v in values]
 
 
 def approval_digest(cycle_id: str, plan: Plan, risk: RiskFields) -> str:
     """The sha256 (hex) of the canonical form of a plan and its risk block."""
-    entry, source = plan.entry, plan.source
+    entry, source, num = plan.entry, plan.source, _num
     form = (
         "tradekit-approval-1",
         cycle_id,
@@ -68,51 +65,48 @@ def approval_digest(cycle_id: str, plan: Plan, risk: RiskFields) -> str:
         plan.side,
         plan.level,
         plan.action or "open",
-        None
-        if entry is None
-        else (entry.type, _num(entry.price), _num(entry.low), _num(entry.high)),
-        _num(plan.stop_loss),
+        None if entry is None else (entry.type, num(entry.price), num(entry.low), num(entry.high)),
+        num(plan.stop_loss),
         _nums(plan.take_profits),
         plan.leverage,
-        _num(plan.reduce_pct),
+        num(plan.reduce_pct),
         None if source is None else (source.strategy, source.timeframe),
         risk.approved,
         risk.reasons,
         risk.warnings,
-        _num(risk.quantity),
-        _num(risk.notional),
+        num(risk.quantity),
+        num(risk.notional),
         risk.leverage,
-        _num(risk.entry_price),
-        _num(risk.stop_loss),
+        num(risk.entry_price),
+        num(risk.stop_loss),
         _nums(risk.take_profits),
-        _num(risk.risk_amount),
+        num(risk.risk_amount),
     )
-    return hashlib.sha256(orjson.dumps(form)).hexdigest()
+    return sha256(orjson.dumps(form)).hexdigest()
 
 
-@dataclass(frozen=True)
-class Approval:
+class Approval(NamedTuple):
+    cycle_id: str
     digest: str
     mode: str
-    cycle_id: str
     approved_ms: int
 
 
 class ApprovalBook:
-    """The `approvals` table (store migration v8): one row per digest and mode."""
+    """The `approvals` table (store migration v8): one row per cycleId, digest and mode."""
 
     def __init__(self, store: Store):
         self.store = store
 
     def record(self, approvals: Iterable[Approval]) -> None:
         """Record a batch in one transaction; approving the same again renews its time."""
-        rows = [(a.digest, a.mode, a.cycle_id, a.approved_ms) for a in approvals]
+        rows = list(approvals)
         if not rows:
             return
         with self.store.transaction() as db:
             db.executemany(
-                "INSERT INTO approvals (digest, mode, cycle_id, approved_ms) VALUES (?,?,?,?) "
-                "ON CONFLICT(digest, mode) DO UPDATE SET approved_ms=excluded.approved_ms",
+                "INSERT INTO approvals (cycle_id, digest, mode, approved_ms) VALUES (?,?,?,?) "
+                "ON CONFLICT DO UPDATE SET approved_ms=excluded.approved_ms",
                 rows,
             )
 
@@ -120,10 +114,11 @@ class ApprovalBook:
         with self.store.transaction() as db:
             db.execute("DELETE FROM approvals WHERE approved_ms < ?", (now_ms - KEEP_MS,))
 
-    def find(self, digest: str) -> list[Approval]:
+    def find(self, cycle_id: str, digest: str) -> list[Approval]:
         rows = self.store.db.execute(
-            "SELECT digest, mode, cycle_id, approved_ms FROM approvals WHERE digest=?",
-            (digest,),
+            "SELECT cycle_id, digest, mode, approved_ms FROM approvals "
+            "WHERE cycle_id=? AND digest=?",
+            (cycle_id, digest),
         ).fetchall()
         return [Approval(*row) for row in rows]
 
@@ -150,7 +145,7 @@ def approval_problems(
     extra = sorted(set(risk.model_extra or {}))
     if extra:
         return [f"approval: risk.{extra[0]} is not written by tk-risk (the block was altered)"]
-    found = book.find(approval_digest(cycle_id, plan, risk))
+    found = book.find(cycle_id, approval_digest(cycle_id, plan, risk))
     usable = [a for a in found if a.mode in modes]
     if not usable:
         if found:

@@ -14,19 +14,13 @@ def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def estimated_liquidation(
-    side: str, entry: Decimal, leverage: int, market: MarketSpec | None
-) -> Decimal:
-    """Where an isolated position opened at `entry` with `leverage` is liquidated."""
-    maintenance = market.maintenance_margin if market else DEFAULT_MAINTENANCE_MARGIN
-    return liquidation_price(side, entry, entry / leverage, maintenance)
-
-
 def stop_past_liquidation(
     side: str, entry: Decimal, stop: Decimal, leverage: int, market: MarketSpec | None
 ) -> str | None:
-    """The reason a stop-loss would only fire after the liquidation (None: it is inside)."""
-    liquidation = estimated_liquidation(side, entry, leverage, market)
+    """The reason a stop-loss would only fire after the liquidation of an isolated
+    position opened at `entry` with `leverage` (None: the stop is inside)."""
+    maintenance = market.maintenance_margin if market else DEFAULT_MAINTENANCE_MARGIN
+    liquidation = liquidation_price(side, entry, entry / leverage, maintenance)
     if stop > liquidation if side == "long" else stop < liquidation:
         return None
     if market is not None:
