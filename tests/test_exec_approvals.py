@@ -8,12 +8,13 @@ import copy
 import json
 import os
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXED_NOW, ROOT, record_approvals
+from conftest import FIXED_NOW, ROOT, record_approvals, script
 from test_tk_exec import executions, lines, orders_log, paper_account, tk_exec
 from test_tk_risk import plan, run
 
@@ -372,3 +373,26 @@ def test_tk_risk_blocks_a_stop_past_the_liquidation_price(home: Path) -> None:
         in record["risk"]["reasons"]
     )
     assert approvals(home) == []
+
+
+def test_an_approval_is_committed_before_tk_risk_writes_its_line(home: Path) -> None:
+    """On a pipe, tk-exec may read the line the moment it is written: the approval must be
+    in the database by then, not when tk-risk ends."""
+    with_candles(home)
+    risk = subprocess.Popen(
+        [script("tk-risk"), "--equity", "1000"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert risk.stdin is not None and risk.stdout is not None
+    try:
+        risk.stdin.write(lines(plan("c1")))
+        risk.stdin.flush()  # and kept open: tk-risk is still running
+        record = json.loads(risk.stdout.readline())
+        assert record["risk"]["approved"] is True
+        assert approvals(home) == [("c1", "dry-run", 1795168800000)]
+    finally:
+        risk.stdin.close()
+        risk.wait(timeout=60)
+    assert risk.returncode == 0

@@ -33,6 +33,9 @@ rule; a stored bar's close ages once the next bar should have closed), nor on a 
 whose bar closed more than max_signal_age_seconds ago. The daily trade cap, the daily
 loss cap and the signal age are on by default; 0 turns each off.
 
+Every approval is recorded in HOME's database (a sha256 over the plan and the risk
+block, with the mode and the time): tk-exec acts on no risk block it does not find there,
+so a line edited after tk-risk, or approved in another mode or home, is never sent.
 Every record written is also appended to HOME/logs/decisions.jsonl.
 """
 

@@ -23,11 +23,6 @@ from tradekit.store import Store
 
 #: exact for any number a record can hold (normalize() rounds to the context's precision)
 _EXACT = Context(prec=1000, Emax=MAX_EMAX, Emin=MIN_EMIN)
-#: the fields tk-risk writes in its block; anything else in a block was added after it
-RISK_FIELDS = frozenset(
-    {"approved", "reasons", "warnings", "quantity", "notional", "leverage", "entry_price"}
-    | {"stop_loss", "take_profits", "risk_amount"}
-)
 #: approvals older than this are removed when tk-risk starts (they can no longer be used)
 KEEP_MS = 2 * 86_400_000
 
