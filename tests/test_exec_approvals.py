@@ -14,15 +14,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXED_NOW, ROOT, record_approvals, script
+from conftest import ROOT, record_approvals, script
 from test_tk_exec import executions, lines, orders_log, paper_account, tk_exec
-from test_tk_risk import plan, run
+from test_tk_risk import MARKET_NOW, NOW_MS, plan, run
 
 from tradekit.market.candles import read_csv
 from tradekit.market.store import CandleStore
 
 ALTERED = "differs from what tk-risk approved for cycleId c1 (altered)"
-TEN_MINUTES_EARLIER = "2026-11-20T09:50:00Z"
+TEN_MINUTES_EARLIER = "2026-02-19T17:50:00Z"
+
+
+@pytest.fixture(autouse=True)
+def market_now(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every run as of the bundled candles' last close, when their prices are fresh."""
+    monkeypatch.setenv("TK_NOW", MARKET_NOW)
 
 
 def with_candles(home: Path) -> None:
@@ -171,18 +177,20 @@ def forged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     home, other = root / "home", root / "other"
     for path in (home, other):
         with_candles(path)
-    env = {"TK_HOME": str(home), "TK_NOW": FIXED_NOW}
+    env = {"TK_HOME": str(home), "TK_NOW": MARKET_NOW}
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     try:
+        # first: the paper account's prices move forward only
+        EARLIER[:] = risked("--paper", "--now", TEN_MINUTES_EARLIER, stdin=lines(plan("c-old")))
         blocked = plan("c-blocked", stopLoss=70000)  # above the entry of a long
         genuine, refused = risked("--paper", stdin=lines(plan("c1"), blocked))
         assert genuine["risk"]["approved"] and not refused["risk"]["approved"]
         GENUINE[:], BLOCKED[:] = [genuine], [refused]
         OTHER_HOME[:] = risked("--paper", "--home", str(other), stdin=lines(plan("c-home")))
         DRY_RUN[:] = risked("--equity", "1000", stdin=lines(plan("c-dry")))
-        EARLIER[:] = risked("--paper", "--now", TEN_MINUTES_EARLIER, stdin=lines(plan("c-old")))
-        assert all(r[0]["risk"]["approved"] for r in (OTHER_HOME, DRY_RUN, EARLIER))
+        for made in (OTHER_HOME, DRY_RUN, EARLIER):
+            assert made[0]["risk"]["approved"], made[0]
         recorded = approvals(home)
         records = []
         for _name, forge, _reason in FORGERIES:
@@ -275,7 +283,7 @@ def test_an_approval_is_used_once_and_numbers_may_be_respelled(home: Path) -> No
 def test_dry_run_checks_approvals_too(home: Path) -> None:
     with_candles(home)
     [record] = risked("--equity", "1000", stdin=lines(plan("c1")))
-    assert approvals(home) == [("c1", "dry-run", 1795168800000)]
+    assert approvals(home) == [("c1", "dry-run", NOW_MS)]
     forged = copy.deepcopy(record)
     forged["risk"]["quantity"] = 1
     result = exec_unapproved(stdin=lines(forged, record))
@@ -391,7 +399,7 @@ def test_an_approval_is_committed_before_tk_risk_writes_its_line(home: Path) -> 
         risk.stdin.flush()  # and kept open: tk-risk is still running
         record = json.loads(risk.stdout.readline())
         assert record["risk"]["approved"] is True
-        assert approvals(home) == [("c1", "dry-run", 1795168800000)]
+        assert approvals(home) == [("c1", "dry-run", NOW_MS)]
     finally:
         risk.stdin.close()
         risk.wait(timeout=60)

@@ -4,7 +4,8 @@ A `risk` block in a record is only a claim; tk-exec acts on it only if tk-risk o
 TK_HOME recorded that exact approval, in the same mode, recently. Each approval is kept as
 a sha256 over a canonical form of what the orders are made of: the plan's identity
 (cycleId, symbol, side, level, action), the plan's order fields (entry, stop-loss,
-take-profits, leverage, reducePct, the strategy that opened it) and the whole risk block.
+take-profits, leverage, reducePct, the strategy, timeframe and DSL spec tk-guard manages
+the position by) and the whole risk block.
 Canonical means the same digest whatever the key order or the spelling of a number
 (60800.10, 60800.1 and 6.08001e4 are one number).
 """
@@ -65,7 +66,7 @@ def approval_digest(cycle_id: str, plan: Plan, risk: RiskFields) -> str:
         _nums(plan.take_profits),
         plan.leverage,
         num(plan.reduce_pct),
-        None if source is None else (source.strategy, source.timeframe),
+        None if source is None else (source.strategy, source.timeframe, source.spec),
         risk.approved,
         risk.reasons,
         risk.warnings,
