@@ -122,6 +122,8 @@ def test_an_unreachable_exchange_exits_69_closes_nothing_then_recovers(
 
 def test_a_stale_price_holds_the_pass_and_says_so_on_stderr(home: Path) -> None:
     with_candles(home)
+    (home / "config.toml").write_text("[risk.sizing]\nmax_notional = 1000\n")
+    record_approvals(home, lines(approved()), "paper", AT_18)
     opened = tk("tk-exec", "--paper", "--now", AT_18, stdin=lines(approved()))
     assert json.loads(opened.stdout)["execution"]["status"] == "placed", opened.stderr
     fresh = tk("tk-guard", "--paper", "--now", AT_18)
