@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent
 
@@ -21,3 +22,26 @@ def timed_run(args: list[str], env: dict[str, str], stdin: bytes = b"") -> float
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(args)}: {result.stderr.decode()}")
     return elapsed
+
+
+def approve(store: Any, plans: list[Any], mode: str, now_ms: int) -> None:
+    """Record approvals of these hand-made approved TradePlans with tk-risk's own code, as
+    a `tk-risk` run in `mode` at `now_ms` would have (tk-exec acts on no other risk block)."""
+    from tradekit.risk.approvals import Approval, ApprovalBook, approval_digest
+
+    ApprovalBook(store).record(
+        Approval(p.cycle_id, approval_digest(p.cycle_id, p.plan, p.risk), mode, now_ms)
+        for p in plans
+        if p.plan is not None and p.risk is not None
+    )
+
+
+def record_approvals(db: Path, records: list[dict[str, Any]], mode: str, now: str) -> None:
+    """approve() plans given as JSON objects, in the database file `db`, at `now`."""
+    from tradekit.clock import parse_time
+    from tradekit.records import TradePlan
+    from tradekit.store import Store
+
+    now_ms = int(parse_time(now).timestamp() * 1000)
+    with Store(db) as store:
+        approve(store, [TradePlan.model_validate(record) for record in records], mode, now_ms)

@@ -26,7 +26,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from common import timed_run
+from common import approve, record_approvals, timed_run
 
 from tradekit import jsonio
 from tradekit.emulator.server import TEST_CREDENTIALS, Emulator
@@ -46,6 +46,7 @@ from tradekit.guard.watch import Watcher
 from tradekit.market.candles import read_csv
 from tradekit.market.store import CandleStore
 from tradekit.records import TradePlan
+from tradekit.risk.settings import RiskSettings
 from tradekit.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ def plan(i: int, price: str) -> dict:
         "cycleId": f"bench:{i}",
         "plan": {"symbol": "BTCUSDT", "side": "long", "level": "strong", "reason": "bench"},
         "risk": {
-            "approved": True, "quantity": Decimal("0.01"), "leverage": 5,
+            "approved": True, "quantity": Decimal("0.003"), "leverage": 5,
             "entryPrice": Decimal(price), "stopLoss": Decimal(price) * Decimal("0.97"),
         },
     }  # fmt: skip
@@ -97,7 +98,7 @@ def watch_reaction(closes: int) -> list[float]:
         feed.start()
         service = ExecutionService(
             mode="live", ledger=Ledger(store), locks=IntentLocks(work / "exec.lock"),
-            settings=execution, now_ms=wall_ms, journal=lambda *_a: None,
+            settings=execution, risk=RiskSettings(), now_ms=wall_ms, journal=lambda *_a: None,
             connect=lambda: exchange,
         )  # fmt: skip
         book = Book(store, "live")
@@ -119,7 +120,9 @@ def watch_reaction(closes: int) -> list[float]:
             for i in range(closes):
                 base = 60000 + i * 10
                 set_price(str(base))
-                service.execute(TradePlan.model_validate(plan(i, str(base))))
+                record = TradePlan.model_validate(plan(i, str(base)))
+                approve(store, [record], "live", wall_ms())
+                service.execute(record)
                 if i == 0:
                     loop.start()
                     wait(lambda: "watcher" in shared)
@@ -182,6 +185,7 @@ def one_shot(runs: int) -> list[float]:
     env.pop("TK_CONFIG", None)
 
     timed_run(["tk", "data", "import", str(ROOT / "examples" / "BTCUSDT-1h.csv")], env)
+    record_approvals(home / "tradekit.db", [plan(0, "66336.1")], "paper", env["TK_NOW"])
     timed_run(["tk-exec", "--paper"], env, jsonio.dumps(plan(0, "66336.1")) + b"\n")
     timed_run(["tk-guard", "--paper"], env)  # starts tracking it
     timings = [timed_run(["tk-guard", "--paper"], env) * 1000 for _ in range(runs)]

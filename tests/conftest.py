@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,3 +89,36 @@ def emulator(tmp_path: Path):
 def emulator_config(path: Path, url: str) -> Path:
     path.write_text(f'[exchange]\nurl = "{url}"\nrate_limit = false\ntimeout_ms = 5000\n')
     return path
+
+
+def approve(store: Any, records: Iterable[Any], mode: str, now_ms: int) -> int:
+    """Record, with tk-risk's own code, an approval of every approved TradePlan in
+    `records`, as `tk-risk` in `mode` at `now_ms` would have: for tests whose subject is
+    what tk-exec does with a given risk block, not how tk-risk sizes it. Returns how many."""
+    from tradekit.risk.approvals import Approval, ApprovalBook, approval_digest
+
+    approvals = [
+        Approval(r.cycle_id, approval_digest(r.cycle_id, r.plan, r.risk), mode, now_ms)
+        for r in records
+        if r.plan is not None and r.risk is not None and r.risk.approved
+    ]
+    ApprovalBook(store).record(approvals)
+    return len(approvals)
+
+
+def record_approvals(home: Path, text: str, mode: str, now: str | None = None) -> int:
+    """approve() every valid line of `text` in HOME's database, at `now` (default TK_NOW)."""
+    from tradekit import jsonio
+    from tradekit.clock import parse_time
+    from tradekit.records import TradePlan
+    from tradekit.store import Store
+
+    records = []
+    for line in text.splitlines():
+        try:
+            records.append(TradePlan.model_validate(jsonio.loads(line)))
+        except ValueError:  # jsonio.JsonError, pydantic's ValidationError: tk-exec reports it
+            continue
+    now_ms = int(parse_time(now or os.environ["TK_NOW"]).timestamp() * 1000)
+    with Store(home / "tradekit.db") as store:
+        return approve(store, records, mode, now_ms)

@@ -8,6 +8,8 @@
     decisions the expected HOME/logs/decisions.jsonl (optional)
     home/     files copied into TK_HOME first: config.toml, KILL_SWITCH, ... (optional)
     import    candle CSVs (paths from the repository root) imported into TK_HOME (optional)
+    approve   a mode: every approved stdin line is first recorded as tk-risk in that mode
+              records its approvals (optional; tk-exec acts on no other risk block)
 
 Cases run in-process through Typer's CliRunner with a fresh TK_HOME, TZ=UTC and
 TK_NOW=2026-11-20T10:00:00Z. `pytest --update-golden` rewrites the expected files.

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXED_NOW, ROOT
+from conftest import FIXED_NOW, ROOT, record_approvals
 from golden_cases import Case, discover
 from typer.testing import CliRunner
 
@@ -23,6 +23,10 @@ def run_case(case: Case, home: Path) -> tuple[bytes, bytes, int, bytes | None]:
         shutil.copytree(seed, home, dirs_exist_ok=True)
     for name in (case.read("import") or b"").decode().split():
         CandleStore(home / "data").merge(read_csv(ROOT / name, "BTCUSDT", None))
+    if (mode := case.read("approve")) is not None:
+        record_approvals(
+            home, (case.read("stdin") or b"").decode(), mode.decode().strip(), FIXED_NOW
+        )
     runner = CliRunner()
     result = runner.invoke(
         case.module.app,

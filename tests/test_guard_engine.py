@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, MovableClock
+from conftest import ROOT, MovableClock, approve
 from test_tk_exec import approved
 
 from tradekit.emulator.server import TEST_CREDENTIALS, Emulator
@@ -34,10 +34,13 @@ from tradekit.killswitch import FLAG
 from tradekit.market.candles import read_csv
 from tradekit.market.store import CandleStore
 from tradekit.records import TradePlan
+from tradekit.risk.settings import RiskSettings
 from tradekit.store import Store
 
 START = datetime(2026, 2, 19, 18, tzinfo=UTC)  # the bundled candles' last close: 66336.1
 EXEC = ExecutionSettings(retry_delays=[0.01, 0.02])
+#: the tests' plans are worth up to 1,000 USDT (tk-exec checks max_notional again)
+RISK = RiskSettings.model_validate({"sizing": {"max_notional": 1000}})
 
 
 @dataclass
@@ -70,10 +73,12 @@ class Venue:
     def open(self, record: dict[str, Any] | None = None) -> dict[str, Any]:
         service = ExecutionService(
             mode=self.mode, ledger=Ledger(self.store), locks=IntentLocks(self.home / "exec.lock"),
-            settings=EXEC, now_ms=self.clock.ms, journal=lambda *_a: None,
+            settings=EXEC, risk=RISK, now_ms=self.clock.ms, journal=lambda *_a: None,
             connect=lambda: self.exchange, sleep=lambda _s: None,
         )  # fmt: skip
-        execution = service.execute(TradePlan.model_validate(record or approved()))
+        plan = TradePlan.model_validate(record or approved())
+        approve(self.store, [plan], self.mode, self.clock.ms())
+        execution = service.execute(plan)
         assert execution.status == "placed", execution.reasons
         return execution.to_json()
 

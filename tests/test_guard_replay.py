@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, script
+from conftest import ROOT, record_approvals, script
 
 GOLDEN = ROOT / "tests" / "replays" / "guard-day.jsonl"
 DAY_MS = 1772409600000  # 2026-03-02T00:00:00Z
@@ -55,6 +55,8 @@ trail_pct = 0.008
 [guard.break_even]
 after_profit_pct = 0.01
 after_tp1 = false
+[risk.sizing]
+max_notional = 1000
 """
 
 
@@ -84,6 +86,7 @@ def test_a_scripted_day_of_one_shot_runs(
     csv.write_text("ts,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
     tk("tk", "data", "import", str(csv), "--symbol", "BTCUSDT", "--timeframe", "1h")
     (home / "config.toml").write_text(CONFIG)
+    record_approvals(home, json.dumps(PLAN), "paper", at(0))
     opened = tk("tk-exec", "--paper", "--now", at(0), stdin=json.dumps(PLAN) + "\n")
     assert json.loads(opened.stdout)["execution"]["status"] == "placed"
     day: list[dict[str, Any]] = []

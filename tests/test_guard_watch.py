@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_guard_engine import EXEC, _candles
+from conftest import approve
+from test_guard_engine import EXEC, RISK, _candles
 from test_tk_exec import approved
 
 from tradekit.emulator.server import TEST_CREDENTIALS, Emulator
@@ -74,10 +75,12 @@ class Rig:
         exchange = self.exchange()
         service = ExecutionService(
             mode="live", ledger=Ledger(self.store), locks=IntentLocks(self.home / "exec.lock"),
-            settings=EXEC, now_ms=wall_ms, journal=lambda *_a: None, connect=lambda: exchange,
-            sleep=lambda _s: None,
+            settings=EXEC, risk=RISK, now_ms=wall_ms, journal=lambda *_a: None,
+            connect=lambda: exchange, sleep=lambda _s: None,
         )  # fmt: skip
-        assert service.execute(TradePlan.model_validate(approved())).status == "placed"
+        plan = TradePlan.model_validate(approved())
+        approve(self.store, [plan], "live", wall_ms())
+        assert service.execute(plan).status == "placed"
 
     def feed(self, out: queue.Queue[tuple[str, Ticker]]) -> WsTickerFeed:
         settings = ExchangeSettings(url=self.rest_url, rate_limit=False, timeout_ms=3000)

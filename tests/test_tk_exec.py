@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, script
+from conftest import ROOT, record_approvals, script
 
 from tradekit import jsonio
 from tradekit.clock import Clock, parse_time
@@ -68,9 +68,18 @@ def lines(*records: dict[str, Any]) -> str:
     return "".join(jsonio.dumps(r).decode() + "\n" for r in records)
 
 
+def run_mode(args: tuple[str, ...]) -> str:
+    return "paper" if "--paper" in args else "live" if "--live" in args else "dry-run"
+
+
 def tk_exec(
-    *args: str, stdin: str, env: dict[str, str] | None = None
+    *args: str, stdin: str, env: dict[str, str] | None = None, approve: str | None = "auto"
 ) -> subprocess.CompletedProcess[str]:
+    """tk-exec ARGS < stdin; first, unless `approve` is None, every approved line is
+    recorded as tk-risk approves (in the run's mode, or the mode `approve` names)."""
+    if approve is not None:
+        mode = run_mode(args) if approve == "auto" else approve
+        record_approvals(Path(os.environ["TK_HOME"]), stdin, mode)
     return subprocess.run(
         [script("tk-exec"), *args],
         input=stdin,
@@ -102,7 +111,9 @@ def paper_home(home: Path) -> Path:
     CandleStore(home / "data").merge(
         read_csv(ROOT / "examples" / "BTCUSDT-1h.csv", "BTCUSDT", "1h")
     )
-    (home / "config.toml").write_text("[execution]\nretry_delays = [0.01, 0.02]\n")
+    (home / "config.toml").write_text(
+        "[execution]\nretry_delays = [0.01, 0.02]\n[risk.sizing]\nmax_notional = 1000\n"
+    )
     return home
 
 
@@ -119,6 +130,7 @@ def live(home: Path, emulator: Any) -> dict[str, str]:
     (home / "config.toml").write_text(
         f'[live]\nenabled = true\n[exchange]\nurl = "{emulator.url}"\nrate_limit = false\n'
         "timeout_ms = 1000\n[execution]\nretry_delays = [0.2, 0.4]\n"
+        "[risk.sizing]\nmax_notional = 1000\n"
     )
     key, (secret, passphrase) = next(iter(TEST_CREDENTIALS.items()))
     return {"BITGET_API_KEY": key, "BITGET_API_SECRET": secret, "BITGET_API_PASSPHRASE": passphrase}
@@ -233,7 +245,11 @@ def test_a_record_marked_dry_run_is_never_sent(paper_home: Path) -> None:
 
 
 def test_live_without_the_config_runs_dry_and_every_record_says_why(paper_home: Path) -> None:
-    result = tk_exec("--live", stdin=lines(approved(), {"tradePlanVersion": 1, "cycleId": "x"}))
+    result = tk_exec(
+        "--live",
+        stdin=lines(approved(), {"tradePlanVersion": 1, "cycleId": "x"}),
+        approve="dry-run",  # what tk-risk --live refused to dry-run would have recorded
+    )
     assert result.returncode == 0, result.stderr
     first, second = executions(result)
     assert first["mode"] == "dry-run" and first["status"] == "dry_run"

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from conftest import script
+from conftest import record_approvals, script
 from test_tk_exec import approved, lines, live  # noqa: F401 - the `live` fixture
 from test_tk_risk import with_candles
 
@@ -65,8 +65,9 @@ def test_dry_run_says_what_it_would_do_and_changes_nothing(home: Path) -> None:
     with_candles(home)
     (home / "config.toml").write_text(
         "[guard.timeout]\nmax_hold_minutes = 60\ntighten_pct = 0\n"
-        "[guard.watch]\nmax_stale_seconds = 100000\n"
+        "[guard.watch]\nmax_stale_seconds = 100000\n[risk.sizing]\nmax_notional = 1000\n"
     )
+    record_approvals(home, lines(approved()), "paper", AT_18)
     opened = tk("tk-exec", "--paper", "--now", AT_18, stdin=lines(approved()))
     assert json.loads(opened.stdout)["execution"]["status"] == "placed", opened.stderr
     first = tk("tk-guard", "--paper", "--now", AT_18)
@@ -96,6 +97,7 @@ def test_an_unreachable_exchange_exits_69_closes_nothing_then_recovers(
     live: dict[str, str],  # noqa: F811 - a fixture
     home: Path,
 ) -> None:
+    record_approvals(home, lines(approved()), "live", AT_18)
     opened = tk("tk-exec", "--live", "--now", AT_18, stdin=lines(approved()), env=live)
     assert json.loads(opened.stdout)["execution"]["status"] == "placed", opened.stderr
     emulator.emulator.faults.arm(Fault("http", status=503, msg="down", text=True, times=1000))
@@ -120,6 +122,8 @@ def test_an_unreachable_exchange_exits_69_closes_nothing_then_recovers(
 
 def test_a_stale_price_holds_the_pass_and_says_so_on_stderr(home: Path) -> None:
     with_candles(home)
+    (home / "config.toml").write_text("[risk.sizing]\nmax_notional = 1000\n")
+    record_approvals(home, lines(approved()), "paper", AT_18)
     opened = tk("tk-exec", "--paper", "--now", AT_18, stdin=lines(approved()))
     assert json.loads(opened.stdout)["execution"]["status"] == "placed", opened.stderr
     fresh = tk("tk-guard", "--paper", "--now", AT_18)

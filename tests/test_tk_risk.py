@@ -87,13 +87,15 @@ def test_the_live_account_comes_from_bitget_through_ccxt(
     live: dict[str, str],  # noqa: F811 - a fixture
 ) -> None:
     with_candles(home)
-    with (home / "config.toml").open("a") as config:
-        config.write('[risk.sizing]\nmode = "risk"\nrisk_per_trade = 0.01\nmax_notional = 10000\n')
+    config = home / "config.toml"  # the fixture's [risk.sizing], for risk-based sizing
+    sizing = 'mode = "risk"\nrisk_per_trade = 0.01\nmax_notional = 10000\n'
+    config.write_text(config.read_text().replace("max_notional = 1000\n", sizing))
     emulator.emulator.engine.state.balance = D(2000)
-    [risk] = risk_of(run("tk-risk", "--live", stdin=lines(plan()), env=live))
+    risked = run("tk-risk", "--live", stdin=lines(plan()), env=live)
+    [risk] = risk_of(risked)
     assert risk["approved"] is True, risk
     assert risk["quantity"] == 0.0149  # 2000 x 1 % / 1336.1
-    placed = run("tk-exec", "--live", stdin=lines(approved()), env=live)
+    placed = run("tk-exec", "--live", stdin=risked.stdout, env=live)
     assert json.loads(placed.stdout)["execution"]["status"] == "placed"
     [blocked] = risk_of(run("tk-risk", "--live", stdin=lines(plan("c2")), env=live))
     assert "a BTCUSDT position is already open" in blocked["reasons"]

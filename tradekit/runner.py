@@ -60,6 +60,10 @@ class Stage(Generic[R]):
     #: in one append and written in one write. Otherwise each line is acted on and
     #: journaled with interrupts held back, and written, before the next is read.
     pure: bool = False
+    #: A pure stage's side record (tk-risk's approvals), kept once per read: called before
+    #: the read's records are journaled and written, so nothing downstream sees a record
+    #: before what it stands for is committed.
+    before_delivery: Callable[[], None] | None = None
 
 
 @dataclass
@@ -156,6 +160,8 @@ class StageRun:
             return
         records = done[:]
         done.clear()
+        if self.stage.before_delivery is not None:
+            self.stage.before_delivery()
         self._journal([(source, number, data) for source, number, data, _ in records], guard)
         self.writer.write_group([written for *_, written in records])
         tally.written += len(records)

@@ -143,6 +143,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE runs ADD COLUMN pid INTEGER;
     ALTER TABLE runs ADD COLUMN pid_started INTEGER;
     """,
+    # v9: the approvals tk-risk gave (a sha256 over the plan and its risk block, per mode):
+    # tk-exec acts only on a risk block found here, recent enough (tradekit/risk/approvals.py).
+    # One b-tree, ordered by cycleId (roughly the order they come in): tk-risk writes
+    # thousands a second, and random digests as the key, or more indexes, cost 5x that.
+    """
+    CREATE TABLE approvals (
+        cycle_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        approved_ms INTEGER NOT NULL,
+        PRIMARY KEY (cycle_id, digest, mode)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: How long to wait for another process's write transaction before giving up (exit 75).

@@ -17,7 +17,14 @@ One line out per line in, with `execution`: mode, status (placed, skipped, dupli
 rejected, failed, dry_run), the reasons, the plan's idempotency key and its orders (role,
 clientOid, exchange id, side, size, price, state).
 
-Only plans tk-risk approved are carried out; the others are marked skipped. Modes:
+Only plans tk-risk approved are carried out; the others are marked skipped. A risk block
+is acted on only if tk-risk recorded that very approval in HOME's database, in the same
+mode, at most [execution] max_approval_age_seconds ago; a block not found there, altered
+(any plan or risk field the orders are made of), from another mode or expired is
+`rejected` with the reason, and nothing is sent. The hard limits are checked again before
+sending: leverage within [risk] max_leverage and the market's maximum, the stop-loss on
+the losing side and inside the estimated liquidation price, the notional within [risk.sizing]
+max_notional. Modes:
 dry-run (the default) records the exact orders it would send and sends nothing; --paper
 trades the paper account in HOME; --live trades Bitget, and needs `[live] enabled = true`
 in the config and BITGET_API_KEY/_SECRET/_PASSPHRASE in the environment, else it runs
@@ -98,6 +105,7 @@ class ExecStage:
             ledger=Ledger(store),
             locks=IntentLocks(session.home.root / "exec.lock"),
             settings=session.config.execution,
+            risk=session.config.risk,
             now_ms=now_ms,
             journal=journal,
             connect=_connector(session, store),

@@ -33,6 +33,9 @@ rule; a stored bar's close ages once the next bar should have closed), nor on a 
 whose bar closed more than max_signal_age_seconds ago. The daily trade cap, the daily
 loss cap and the signal age are on by default; 0 turns each off.
 
+Every approval is recorded in HOME's database (a sha256 over the plan and the risk
+block, with the mode and the time): tk-exec acts on no risk block it does not find there,
+so a line edited after tk-risk, or approved in another mode or home, is never sent.
 Every record written is also appended to HOME/logs/decisions.jsonl.
 """
 
@@ -63,28 +66,37 @@ def risk(
     ] = None,
 ) -> None:
     checker = RiskChecker(equity)
-    stage = Stage("risk", TradePlan, checker.process, pure=True)
+    stage = Stage(
+        "risk", TradePlan, checker.process, pure=True, before_delivery=checker.record_approvals
+    )
     run_stream_stage(PROG, common, stream, stage, start=checker.start)
 
 
 class RiskChecker:
     """Holds the run's account snapshot; approvals in this run count as entries for the
-    plans after them (one per symbol, daily caps, cooldowns)."""
+    plans after them (one per symbol, daily caps, cooldowns). Every approval is recorded
+    in the store (tk-exec acts on no other), one transaction per read of input."""
 
     def __init__(self, equity: str | None):
         self.equity_text = equity
         self.snap: Any = None
         self.settings: Any = None
         self.now_ms = 0
+        self.mode = "dry-run"
         self.assess: Any = None
+        self.digest: Any = None
+        self.approval: Any = None
+        self.book: Any = None
+        self.approvals: list[Any] = []
 
     def start(self, session: Session, store: Any) -> None:
         from tradekit.exchange.connect import bitget_exchange, paper_exchange
+        from tradekit.risk.approvals import Approval, ApprovalBook, approval_digest
         from tradekit.risk.gather import gather
         from tradekit.risk.rules import assess
 
-        self.assess = assess
-        mode = session.mode.mode
+        self.assess, self.digest, self.approval = assess, approval_digest, Approval
+        mode = self.mode = session.mode.mode
         exchange = None
         if mode == "paper":
             exchange = paper_exchange(session, store)
@@ -101,12 +113,21 @@ class RiskChecker:
             max_price_age_seconds=session.config.guard.watch.max_stale_seconds,
             equity=_equity(self.equity_text),
         )
+        self.book = ApprovalBook(store)
+        self.book.prune(self.now_ms)
+
+    def record_approvals(self) -> None:
+        if self.approvals:
+            approvals, self.approvals = self.approvals, []
+            self.book.record(approvals)
 
     def process(self, parsed: Parsed[TradePlan]) -> Extended:
         block = self.assess(parsed.record, self.snap, self.settings, self.now_ms)
         if block is None:
             return Extended(parsed, {})
         plan = parsed.record.plan
+        if block.approved and plan is not None:
+            self._approved(parsed.record.cycle_id, plan, block)
         if block.approved and plan is not None and plan.effective_action == "open":
             from tradekit.risk.account import Entry
 
@@ -118,6 +139,10 @@ class RiskChecker:
                 positions=self.snap.positions | {(entry.symbol, entry.side)},
             )
         return Extended(parsed, {"risk": block.to_json_dict()})
+
+    def _approved(self, cycle_id: str, plan: Any, block: Any) -> None:
+        digest = self.digest(cycle_id, plan, block)
+        self.approvals.append(self.approval(cycle_id, digest, self.mode, self.now_ms))
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:

@@ -19,6 +19,8 @@ PositionMode = Literal["one_way_mode", "hedge_mode"]
 MarginMode = Literal["isolated", "crossed"]
 
 ZERO = Decimal(0)
+#: the share of a position's value below which its margin may not fall (Bitget's first tier)
+DEFAULT_MAINTENANCE_MARGIN = Decimal("0.004")
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class MarketSpec:
     max_leverage: int = 125
     taker_fee: Decimal = Decimal("0.0006")
     maker_fee: Decimal = Decimal("0.0002")
-    maintenance_margin: Decimal = Decimal("0.004")
+    maintenance_margin: Decimal = DEFAULT_MAINTENANCE_MARGIN
 
     def price(self, value: Decimal) -> Decimal:
         """Rounded to the tick (half up, as Bitget and ccxt do for prices)."""
@@ -106,12 +108,19 @@ class Position:
         return (mark - self.entry_price) * self.size * direction
 
     def liquidation_price(self, spec: MarketSpec) -> Decimal:
-        """Isolated: the mark at which margin minus loss reaches the maintenance margin."""
         per_unit = self.margin / self.size if self.size else ZERO
-        mmr = spec.maintenance_margin * self.entry_price
-        if self.side == "long":
-            return max(ZERO, self.entry_price - per_unit + mmr)
-        return self.entry_price + per_unit - mmr
+        return liquidation_price(self.side, self.entry_price, per_unit, spec.maintenance_margin)
+
+
+def liquidation_price(
+    side: str, entry: Decimal, margin_per_unit: Decimal, maintenance_margin: Decimal
+) -> Decimal:
+    """Isolated: the mark at which margin minus loss reaches the maintenance margin (the
+    engine liquidates there; tk-risk and tk-exec keep stops inside it)."""
+    mmr = maintenance_margin * entry
+    if side == "long":
+        return max(ZERO, entry - margin_per_unit + mmr)
+    return entry + margin_per_unit - mmr
 
 
 @dataclass(frozen=True)

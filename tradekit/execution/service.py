@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from tradekit.exchange.base import Exchange
-from tradekit.exchange.errors import ExchangeError
+from tradekit.exchange.errors import ExchangeError, Rejected
+from tradekit.exchange.model import MarketSpec
 from tradekit.execution.bundle import (
     Planned,
     plan_manage,
@@ -30,6 +31,9 @@ from tradekit.execution.locks import IntentLocks
 from tradekit.execution.settings import ExecutionSettings
 from tradekit.exitstatus import ExitStatus
 from tradekit.records import Source, TradePlan
+from tradekit.risk.approvals import ApprovalBook, approval_problems
+from tradekit.risk.limits import hard_limit_problems
+from tradekit.risk.settings import RiskSettings
 
 #: intent statuses that count as carried out (risk counts these as entries)
 FINISHED = ("placed", "rejected", "failed", "dry_run")
@@ -87,8 +91,8 @@ def _open_problems(record: TradePlan) -> list[str]:
         found.append("plan.side must be long or short to open")
     if risk.quantity is None or risk.quantity <= 0:
         found.append("risk.quantity must be a positive size")
-    if plan.entry is not None and plan.entry.type == "limit" and not risk.entry_price:
-        found.append("risk.entryPrice is missing for a limit entry")
+    if not risk.entry_price:
+        found.append("risk.entryPrice is missing (the price tk-risk sized the order at)")
     if risk.stop_loss is None or risk.stop_loss <= 0:
         found.append("risk.stopLoss is missing: no trade without a stop-loss")
         return found
@@ -148,6 +152,7 @@ class ExecutionService:
         ledger: Ledger,
         locks: IntentLocks,
         settings: ExecutionSettings,
+        risk: RiskSettings,
         now_ms: Callable[[], int],
         journal: Callable[[Intent, Planned, str], None],
         connect: Callable[[], Exchange] | None,
@@ -158,6 +163,8 @@ class ExecutionService:
         self.ledger = ledger
         self.locks = locks
         self.settings = settings
+        self.risk = risk
+        self.approvals = ApprovalBook(ledger.store)
         self.now_ms = now_ms
         self.journal = journal
         self.connect = connect
@@ -171,13 +178,16 @@ class ExecutionService:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _executor(self, intent: Intent) -> Executor:
+    def _connected(self) -> Exchange:
         if self._exchange is None:
             assert self.connect is not None
             self._exchange = self.connect()
+        return self._exchange
+
+    def _executor(self, intent: Intent) -> Executor:
         kwargs = {} if self.sleep is None else {"sleep": self.sleep}
         return Executor(
-            self._exchange,
+            self._connected(),
             self.settings,
             lambda order, event: self.journal(intent, order, event),
             **kwargs,  # type: ignore[arg-type]
@@ -226,7 +236,14 @@ class ExecutionService:
         skipped = skip_reasons(record)
         if skipped:
             return Execution(mode, "skipped", skipped)
-        found = problems(record)
+        # nothing is claimed before these pass: a rejected line never blocks the real plan
+        found = self._approval_problems(record) + problems(record)
+        if not found and record.plan is not None and record.plan.effective_action == "open":
+            try:
+                found = self._limit_problems(record, mode)
+            except ExchangeError as exc:
+                self._note_error(exc)
+                return Execution(mode, "failed", [f"exchange: {exc}", "nothing sent"])
         if found:
             return Execution(mode, "rejected", found)
         key = identity_key(record, mode)
@@ -236,6 +253,50 @@ class ExecutionService:
         if self.blocked is not None:
             return Execution(mode, "failed", [f"not sent: {self.blocked}"], key, orders)
         return self._send(self._intent(record, key, mode, orders, PENDING))
+
+    def _approval_problems(self, record: TradePlan) -> list[str]:
+        """Unless tk-risk of this home recorded this very risk block, in this run's mode (or
+        dry-run, for a record marked dryRun), recently: why not."""
+        assert record.plan is not None and record.risk is not None
+        modes = (
+            (self.mode, "dry-run") if record.dry_run and self.mode != "dry-run" else (self.mode,)
+        )
+        return approval_problems(
+            self.approvals,
+            cycle_id=record.cycle_id,
+            plan=record.plan,
+            risk=record.risk,
+            modes=modes,
+            now_ms=self.now_ms(),
+            max_age_seconds=self.settings.max_approval_age_seconds,
+        )
+
+    def _limit_problems(self, record: TradePlan, mode: str) -> list[str]:
+        """The hard limits checked again here, whatever the approval says."""
+        plan, risk = record.plan, record.risk
+        assert plan is not None and risk is not None
+        assert risk.quantity is not None and risk.entry_price is not None
+        assert risk.stop_loss is not None
+        try:
+            market = self._market(plan.symbol or "", mode)
+        except Rejected as exc:
+            return [f"plan.symbol: {exc}"]
+        return hard_limit_problems(
+            side=plan.side or "",
+            quantity=risk.quantity,
+            entry=risk.entry_price,
+            stop=risk.stop_loss,
+            leverage=risk.leverage,
+            market=market,
+            settings=self.risk,
+        )
+
+    def _market(self, symbol: str, mode: str) -> MarketSpec | None:
+        if mode == "dry-run" or self.connect is None:
+            from tradekit.exchange.markets import DEFAULT_MARKETS
+
+            return DEFAULT_MARKETS.get(symbol)
+        return self._connected().market(symbol)
 
     def _send(self, intent: Intent) -> Execution:
         with self.locks.hold(intent.key):

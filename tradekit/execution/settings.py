@@ -27,6 +27,8 @@ class ExecutionSettings(Section):
     )
     #: move_sl_to_be puts the stop this far past the entry (a ratio)
     break_even_buffer: Num = Field(Decimal("0.0005"), ge=0, lt=Decimal("0.1"))
+    #: a risk block tk-risk approved longer ago than this is rejected, not sent
+    max_approval_age_seconds: int = Field(300, ge=1, le=86_400)
     #: an intent whose entry never reached the exchange is not sent later than this
     stale_intent_seconds: int = Field(120, ge=0)
     #: seconds to wait before each retry of an order that got no usable answer (timeout,

@@ -21,6 +21,7 @@ from tradekit.market.candles import timeframe_ms
 from tradekit.market.freshness import describe_age, stale_reason
 from tradekit.records import Plan, TradePlan
 from tradekit.risk.account import AccountSnapshot
+from tradekit.risk.limits import stop_past_liquidation
 from tradekit.risk.settings import RiskSettings
 
 ZERO = Decimal(0)
@@ -202,6 +203,8 @@ def _assess_open(
         return _block(
             approved=False, reasons=reasons, warnings=warnings, leverage=leverage, entry_price=entry
         )
+    if (past := stop_past_liquidation(side, entry, stop, leverage, facts.market)) is not None:
+        reasons.append(past)
     return _size(
         plan,
         snap,
