@@ -85,21 +85,24 @@ class Extended(NamedTuple):
     """A record written as it was read plus some top-level blocks (tk-risk adds `risk`).
 
     The line's own bytes are reused, with the blocks appended before its closing brace, so
-    every field passes through byte for byte and only the new blocks are serialised."""
+    every field passes through byte for byte and only the new blocks are serialised (unless
+    validation respelled a value: a symbol is written as its Bitget id)."""
 
     parsed: Parsed[Any]
     blocks: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
-        raw = jsonio.loads(self.parsed.line.text) if self.parsed.approximate else self.parsed.raw
-        return {**raw, **self.blocks}
+        parsed = self.parsed
+        raw = jsonio.loads(parsed.line.text) if parsed.approximate else parsed.raw
+        return {**parsed.record.respell(raw), **self.blocks}
 
     def json_bytes(self, pretty: bool = False) -> bytes:
         parsed, blocks = self.parsed, self.blocks
         body = parsed.line.text  # stripped, without a byte order mark (Inputs.lines)
         if not body.endswith(b"}"):
             body = body.rstrip()
-        if pretty or parsed.selected or not body.endswith(b"}"):
+        # a value validation respelled (plan.symbol btcusdt is BTCUSDT) is written anew
+        if pretty or parsed.selected or not body.endswith(b"}") or parsed.record.respelled():
             return jsonio.dumps(self.as_dict(), pretty=pretty)
         if not blocks:
             return body

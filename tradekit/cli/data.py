@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from tradekit import jsonio
+from tradekit import jsonio, symbols
 from tradekit.cli.base import Session, guarded, new_app, run_app
 from tradekit.cli.options import CommonOptions, common_options
 from tradekit.clock import format_time, parse_time
 from tradekit.errors import BadInputError, UsageError
 from tradekit.exitstatus import ExitStatus
+from tradekit.symbols import symbol_argument
 
 PROG = "tk data"
 SUMMARY = "Import, list and export the candles that tk-signal reads (TK_HOME/data)."
@@ -23,10 +24,13 @@ HELP = f"""{SUMMARY}
 Candles are checked on the way in: rows out of order, duplicates, bars off the
 timeframe grid, NaN, zero or negative prices are refused with the file and line;
 gaps are stored but reported, and `tk data ls` shows them.
+
+A symbol is the Bitget id of a USDT-M perpetual (BTCUSDT, 1000BONKUSDT); btcusdt and
+ccxt's BTC/USDT:USDT are read as BTCUSDT, and anything else is refused (exit 2).
 """
 
 app = new_app(HELP)
-_FILE_NAME = re.compile(r"^(?P<symbol>[A-Z0-9]+)-(?P<tf>\d+[mhdw])\b")
+_FILE_NAME = re.compile(r"^(?P<symbol>[A-Za-z0-9]+)-(?P<tf>\d+[mhdw])\b")
 
 
 def _ms(value: str | None, option: str) -> int | None:
@@ -63,7 +67,10 @@ def import_(
         str, typer.Argument(metavar="FILE", help="CSV file, e.g. BTCUSDT-1h-binance.csv; - stdin")
     ],
     symbol: Annotated[
-        str | None, typer.Option("--symbol", help="Default: from the file name (BTCUSDT-1h-...).")
+        str | None,
+        typer.Option(
+            "--symbol", help=f"{symbols.HELP} Default: from the file name (BTCUSDT-1h-...)."
+        ),
     ] = None,
     timeframe: Annotated[
         str | None, typer.Option("--timeframe", help="Default: from the file name, else the data.")
@@ -74,13 +81,16 @@ def import_(
 
         stdin = file == "-"
         named = None if stdin else _FILE_NAME.match(Path(file).name)
-        sym = symbol or (named and named.group("symbol"))
         tf = timeframe or (named and named.group("tf")) or None
-        if not sym:
+        if symbol is None and not named:
             raise UsageError(
                 f"cannot tell the symbol from {'stdin' if stdin else repr(Path(file).name)}: "
                 "pass --symbol"
             )
+        if symbol is not None:
+            sym = symbol_argument(symbol, "--symbol")
+        else:  # the file name's, e.g. BTCUSDT-1h-binance.csv
+            sym = symbol_argument(named.group("symbol"), Path(file).name)  # type: ignore[union-attr]
         session = Session.open(PROG, common)
         if stdin:
             data, source = sys.stdin.buffer.read(), "<stdin>"
@@ -161,14 +171,15 @@ def list_(
 @common_options
 def export(
     common: CommonOptions,
-    symbol: Annotated[str, typer.Argument(help="e.g. BTCUSDT")],
+    symbol: Annotated[str, typer.Argument(help=symbols.HELP)],
     timeframe: Annotated[str, typer.Argument(help="e.g. 1h; resampled if not stored")],
     since: Annotated[str | None, typer.Option("--since", help="First bar open time.")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Stop before this time.")] = None,
 ) -> None:
     def body() -> ExitStatus:
+        sym = symbol_argument(symbol, "SYMBOL")
         session = Session.open(PROG, common)
-        candles = _store(session).load_or_resample(symbol, timeframe)
+        candles = _store(session).load_or_resample(sym, timeframe)
         candles = candles.between(_ms(since, "--since"), _ms(until, "--until"))
         out = sys.stdout
         out.write("ts,open,high,low,close,volume\n")
@@ -185,7 +196,7 @@ def export(
 @common_options
 def fetch(
     common: CommonOptions,
-    symbol: Annotated[str, typer.Argument(help="e.g. BTCUSDT")],
+    symbol: Annotated[str, typer.Argument(help=symbols.HELP)],
     timeframe: Annotated[str, typer.Argument(help="e.g. 1h")],
     since: Annotated[
         str | None,
@@ -194,20 +205,21 @@ def fetch(
     until: Annotated[str | None, typer.Option("--until", help="Default: now.")] = None,
 ) -> None:
     def body() -> ExitStatus:
+        sym = symbol_argument(symbol, "SYMBOL")
         session = Session.open(PROG, common)
         store = _store(session)
         now = int(session.clock.now().timestamp() * 1000)
         start = _ms(since, "--since")
         if start is None:
-            stored = store.load(symbol, timeframe)
+            stored = store.load(sym, timeframe)
             if stored is None or len(stored) == 0:
-                raise UsageError(f"nothing stored for {symbol} {timeframe}: give --since")
+                raise UsageError(f"nothing stored for {sym} {timeframe}: give --since")
             start = int(stored.ts[-1]) + stored.step
         end = min(_ms(until, "--until") or now, now)
-        added = fetch_into(session, store, symbol, timeframe, start, end)
-        stored = store.load(symbol, timeframe)
+        added = fetch_into(session, store, sym, timeframe, start, end)
+        stored = store.load(sym, timeframe)
         total = 0 if stored is None else len(stored)
-        typer.echo(f"{symbol} {timeframe}: {added} new bar(s), {total} stored")
+        typer.echo(f"{sym} {timeframe}: {added} new bar(s), {total} stored")
         return ExitStatus.OK
 
     guarded(PROG, common.verbosity, body)

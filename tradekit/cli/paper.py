@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 import typer
 
-from tradekit import jsonio
+from tradekit import jsonio, symbols
 from tradekit.cli.base import Session, guarded, new_app, run_app
 from tradekit.cli.options import CommonOptions, common_options
 from tradekit.errors import UsageError
 from tradekit.exitstatus import ExitStatus
+from tradekit.symbols import symbol_argument
 
 PROG = "tk paper"
 SUMMARY = "Show, reset, fund or trade by hand the paper account that --paper trades on."
@@ -250,7 +251,7 @@ def trade(
     common: CommonOptions,
     side: Annotated[str, typer.Argument(help="buy or sell")],
     size: Annotated[str, typer.Argument(help="In the base coin, e.g. 0.01 (BTC).")],
-    symbol: Annotated[str, typer.Option("--symbol")] = "BTCUSDT",
+    market: Annotated[str, typer.Option("--symbol", help=symbols.HELP)] = "BTCUSDT",
     leverage: Annotated[int, typer.Option("--leverage", min=1, max=125)] = 5,
     stop_loss: Annotated[str | None, typer.Option("--sl", help="Stop-loss trigger price.")] = None,
     take_profit: Annotated[
@@ -262,6 +263,7 @@ def trade(
 
         if side not in ("buy", "sell"):
             raise UsageError(f"side {side!r}: buy or sell")
+        symbol = symbol_argument(market, "--symbol")
         session = Session.open(PROG, common)
         exchange = _exchange(session)
         from tradekit.exchange.adapters import PaperAdapter

@@ -6,12 +6,14 @@ from typing import Annotated
 
 import typer
 
+from tradekit import symbols
 from tradekit.cli.base import Session, broken_pipe_exits, guarded, new_app, run_app
 from tradekit.cli.options import CommonOptions, common_options
 from tradekit.clock import parse_time
 from tradekit.errors import UsageError
 from tradekit.exitstatus import ExitStatus
 from tradekit.strategies import REGISTRY
+from tradekit.symbols import symbol_argument
 
 PROG = "tk-signal"
 SUMMARY = "Evaluate a strategy on market data and emit one TradePlan v1 per cycle."
@@ -50,7 +52,7 @@ def _time(value: str, option: str):
 def signal(
     common: CommonOptions,
     strategy: Annotated[str | None, typer.Argument(help="Strategy name (see --list).")] = None,
-    symbol: Annotated[str, typer.Option("--symbol", help="Market symbol.")] = "BTCUSDT",
+    symbol: Annotated[str, typer.Option("--symbol", help=symbols.HELP)] = "BTCUSDT",
     data: Annotated[
         Path | None,
         typer.Option("--data", metavar="FILE", help="Candles CSV of the base timeframe."),
@@ -94,8 +96,9 @@ def signal(
             raise UsageError(f"--exchange {exchange}: only bitget is supported")
         if exchange is not None and data is not None:
             raise UsageError("--exchange and --data cannot be used together")
+        market = symbol_argument(symbol, "--symbol")
         return _evaluate(
-            common, strategy, symbol, data, at, replay, forming, pretty, spec, exchange
+            common, strategy, market, data, at, replay, forming, pretty, spec, exchange
         )
 
     guarded(PROG, common.verbosity, body)

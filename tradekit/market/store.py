@@ -11,6 +11,7 @@ import numpy as np
 
 from tradekit.errors import BadInputError, UsageError
 from tradekit.market.candles import DTYPE, Candles, check, resample, timeframe_ms
+from tradekit.symbols import bitget_symbol, is_bitget_id
 
 
 class CandleStore:
@@ -18,12 +19,17 @@ class CandleStore:
         self.root = root
 
     def path(self, symbol: str, timeframe: str) -> Path:
-        return self.root / symbol / f"{timeframe}.npy"
+        """Where a series lives; a symbol that is not one (`../x`) is refused here, the last
+        place before the file system, whoever forgot to check it before."""
+        return self.root / bitget_symbol(symbol) / f"{timeframe}.npy"
 
     def series(self) -> list[tuple[str, str]]:
+        """(symbol, timeframe) of every stored series; a folder not named by a symbol's
+        Bitget id is none of tradekit's."""
         found = []
         for path in sorted(self.root.glob("*/*.npy")):
-            found.append((path.parent.name, path.stem))
+            if is_bitget_id(path.parent.name):
+                found.append((path.parent.name, path.stem))
         return found
 
     def load(self, symbol: str, timeframe: str) -> Candles | None:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from tradekit.section import Section
+from tradekit.symbols import bitget_symbol
 
 
 class SourceSettings(Section):
@@ -124,12 +125,10 @@ class NewsSettings(Section):
     @classmethod
     def _lowercase(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for symbol, words in value.items():
-            if not symbol.strip():
-                raise ValueError("a symbol name is empty")
             if not words or any(not word.strip() for word in words):
                 raise ValueError(f"{symbol}: give at least one word, and no empty ones")
         return {
-            symbol.strip().upper(): [w.strip().lower() for w in words]
+            bitget_symbol(symbol.strip()): [w.strip().lower() for w in words]
             for symbol, words in value.items()
         }
 

@@ -7,8 +7,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
+
+from tradekit import symbols
 
 
 def _to_decimal(value: Any) -> Any:
@@ -48,6 +57,36 @@ PositiveNum = Annotated[Decimal, BeforeValidator(_to_decimal), Field(gt=0), _num
 Time = Annotated[datetime, Field(strict=False)]
 
 
+class Respelled(str):
+    """A symbol's Bitget id read from another spelling (btcusdt, BTC/USDT:USDT): equal to
+    the id in every way, and telling the record's writer that the line's text is out of date."""
+
+    given: str
+
+
+def _respelled_symbol(value: Any) -> str:
+    symbol = symbols.bitget_symbol(value)
+    if symbol == value:
+        return symbol
+    respelled = Respelled(symbol)
+    respelled.given = value
+    return respelled
+
+
+_symbol_schema = WithJsonSchema(
+    {
+        "type": "string",
+        "pattern": symbols.SCHEMA_PATTERN,
+        "description": "Bitget id, e.g. BTCUSDT; btcusdt and BTC/USDT:USDT are read as it",
+    }
+)
+#: A market: its Bitget id, read from any spelling tradekit.symbols accepts.
+Symbol = Annotated[str, PlainValidator(symbols.bitget_symbol), _symbol_schema]
+#: The same in a record: an id read from another spelling is a Respelled, so the record is
+#: written with the id (Record.respelled).
+RecordSymbol = Annotated[str, PlainValidator(_respelled_symbol), _symbol_schema]
+
+
 class Record(BaseModel):
     """Base for every record and block.
 
@@ -66,6 +105,15 @@ class Record(BaseModel):
         strict=True,
         ser_json_inf_nan="strings",
     )
+
+    def respelled(self) -> bool:
+        """Whether validation wrote a value differently from the line (a symbol's spelling):
+        then the record is written from `respell(raw)`, not from the line's text."""
+        return False
+
+    def respell(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """`raw`, the line's object, with the values validation respelled written back."""
+        return raw
 
     def to_json_dict(self) -> dict[str, Any]:
         """The record as it is written: camelCase keys, unset optional fields left out."""

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from tradekit.records.base import Num, Record, Time
+from tradekit.records.base import Num, Record, RecordSymbol, Respelled, Time
 
 Side = Literal["long", "short"]
 Action = Literal["open", "reduce", "close", "move_sl_to_be", "set_tp"]
@@ -46,12 +46,14 @@ class Entry(Record):
 class Plan(Record):
     """What a strategy or a signal asks for. `plan: null` in the record means nothing to do.
 
-    Field *types* are checked here; whether the values make sense for the action (a side
-    for an open, a stop on the losing side, positive prices) is tk-risk's job, which
-    blocks the plan with a reason instead of dropping the line.
+    Field *types* are checked here, and a symbol's form (tradekit.symbols: `../x` or 300
+    characters is a bad line naming plan.symbol); whether the values make sense for the
+    action (a symbol at all, a side for an open, a stop on the losing side, positive
+    prices, a market the exchange lists) is tk-risk's job, which blocks the plan with a
+    reason instead of dropping the line.
     """
 
-    symbol: str | None = Field(default=None, pattern=r"^\S+$", description="e.g. BTCUSDT")
+    symbol: RecordSymbol | None = None
     side: Side | None = None
     level: str | None = Field(default=None, description="seed: strong | very-strong")
     reason: str | None = None
@@ -171,3 +173,13 @@ class TradePlan(Record):
     context: dict[str, Any] | None = Field(
         default=None, description="indicator values behind a null plan"
     )
+
+    def respelled(self) -> bool:
+        plan = self.plan
+        return plan is not None and plan.symbol.__class__ is Respelled
+
+    def respell(self, raw: dict[str, Any]) -> dict[str, Any]:
+        if not self.respelled():
+            return raw
+        assert self.plan is not None
+        return {**raw, "plan": {**raw["plan"], "symbol": str(self.plan.symbol)}}

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from tradekit.records.base import Num
+from tradekit.records.base import Num, Symbol
 from tradekit.section import Section
 
 
@@ -44,9 +44,10 @@ class SizingSettings(Section):
 class RiskSettings(Section):
     #: the master switch for new entries (manage actions and closes are always allowed)
     enabled: bool = True
-    #: allowed symbols; empty = every symbol the exchange trades
-    symbols: list[str] = Field(default_factory=list)
-    blocked_symbols: list[str] = Field(default_factory=list)
+    #: allowed symbols (Bitget ids; btcusdt or BTC/USDT:USDT are read as BTCUSDT);
+    #: empty = every symbol the exchange trades
+    symbols: list[Symbol] = Field(default_factory=list)
+    blocked_symbols: list[Symbol] = Field(default_factory=list)
     sides: list[Literal["long", "short"]] = Field(default_factory=lambda: ["long", "short"])
     honour_news_block: bool = True
     #: entries per trading day (0 = no cap)
