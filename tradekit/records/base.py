@@ -57,22 +57,6 @@ PositiveNum = Annotated[Decimal, BeforeValidator(_to_decimal), Field(gt=0), _num
 Time = Annotated[datetime, Field(strict=False)]
 
 
-class Respelled(str):
-    """A symbol's Bitget id read from another spelling (btcusdt, BTC/USDT:USDT): equal to
-    the id in every way, and telling the record's writer that the line's text is out of date."""
-
-    given: str
-
-
-def _respelled_symbol(value: Any) -> str:
-    symbol = symbols.bitget_symbol(value)
-    if symbol == value:
-        return symbol
-    respelled = Respelled(symbol)
-    respelled.given = value
-    return respelled
-
-
 _symbol_schema = WithJsonSchema(
     {
         "type": "string",
@@ -82,9 +66,6 @@ _symbol_schema = WithJsonSchema(
 )
 #: A market: its Bitget id, read from any spelling tradekit.symbols accepts.
 Symbol = Annotated[str, PlainValidator(symbols.bitget_symbol), _symbol_schema]
-#: The same in a record: an id read from another spelling is a Respelled, so the record is
-#: written with the id (Record.respelled).
-RecordSymbol = Annotated[str, PlainValidator(_respelled_symbol), _symbol_schema]
 
 
 class Record(BaseModel):

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
+from pydantic.json_schema import SkipJsonSchema
 
-from tradekit.records.base import Num, Record, RecordSymbol, Respelled, Time
+from tradekit.records.base import Num, Record, Symbol, Time
 
 Side = Literal["long", "short"]
 Action = Literal["open", "reduce", "close", "move_sl_to_be", "set_tp"]
@@ -53,7 +54,13 @@ class Plan(Record):
     reason instead of dropping the line.
     """
 
-    symbol: RecordSymbol | None = None
+    symbol: Symbol | None = None
+    #: plan.symbol as the line spells it (btcusdt, where `symbol` is BTCUSDT): a second
+    #: field reading the same key costs no Python call per plan, unlike a validator; only
+    #: TradePlan.respelled looks at it
+    symbol_as_read: SkipJsonSchema[Any] = Field(
+        None, validation_alias="symbol", exclude=True, repr=False
+    )
     side: Side | None = None
     level: str | None = Field(default=None, description="seed: strong | very-strong")
     reason: str | None = None
@@ -176,7 +183,7 @@ class TradePlan(Record):
 
     def respelled(self) -> bool:
         plan = self.plan
-        return plan is not None and plan.symbol.__class__ is Respelled
+        return plan is not None and plan.symbol != plan.symbol_as_read
 
     def respell(self, raw: dict[str, Any]) -> dict[str, Any]:
         if not self.respelled():
