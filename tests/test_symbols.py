@@ -5,19 +5,17 @@ tk-risk and tk-exec; anything else refused with a message, never a file outside 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import ROOT, script
+from conftest import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
 from test_tk_exec import approved, lines, paper_account, paper_home  # noqa: F401 - a fixture
-from test_tk_risk import plan, with_candles
+from test_tk_risk import plan, run, with_candles
 
 from tradekit.market.candles import read_csv
 from tradekit.market.store import CandleStore
@@ -33,20 +31,6 @@ LONG_MESSAGE = (
     f"'{'A' * 39}…' is not a symbol: 300 characters, a Bitget id has at most 24 "
     "(like BTCUSDT, 1000BONKUSDT, btcusdt or BTC/USDT:USDT)"
 )
-
-
-def run(*args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None):
-    command, *rest = args
-    return subprocess.run(
-        [script(command), *rest],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-        timeout=120,
-    )
 
 
 # --- what a symbol is ------------------------------------------------------------------
@@ -161,11 +145,11 @@ def test_import_with_an_escaping_symbol_is_a_usage_error_and_writes_nothing(
     tmp_path: Path, home: Path
 ) -> None:
     deep = tmp_path / "a" / "b" / "home"  # data/../../../escape would be tmp_path/a/escape
-    (tmp_path / "BTCUSDT-1h.csv").write_bytes((ROOT / "examples" / "BTCUSDT-1h.csv").read_bytes())
+    csv = tmp_path / "BTCUSDT-1h.csv"
+    csv.write_bytes((ROOT / "examples" / "BTCUSDT-1h.csv").read_bytes())
     result = run(
-        "tk", "data", "import", "BTCUSDT-1h.csv", "--symbol", "../../../escape",
-        env={"TK_HOME": str(deep)}, cwd=tmp_path,
-    )  # fmt: skip
+        "tk", "data", "import", str(csv), "--symbol", "../../../escape", env={"TK_HOME": str(deep)}
+    )
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"tk data: error: --symbol: '../../../escape' {NOT_A_SYMBOL}\n"
     assert files_under(tmp_path) == ["BTCUSDT-1h.csv"]
@@ -173,12 +157,12 @@ def test_import_with_an_escaping_symbol_is_a_usage_error_and_writes_nothing(
 
 def test_lower_case_and_unified_symbols_name_one_series(tmp_path: Path, home: Path) -> None:
     source = (ROOT / "examples" / "BTCUSDT-1h.csv").read_bytes()
-    (tmp_path / "btcusdt-1h.csv").write_bytes(source)
-    named = run("tk", "data", "import", "-q", "btcusdt-1h.csv", cwd=tmp_path)
+    csv = tmp_path / "btcusdt-1h.csv"
+    csv.write_bytes(source)
+    named = run("tk", "data", "import", "-q", str(csv))
     assert named.returncode == 0, named.stderr
     assert named.stdout.startswith("BTCUSDT 1h: 1500 rows read, 1500 new, 1500 stored")
-    again = run("tk", "data", "import", "-q", "btcusdt-1h.csv", "--symbol", "BTC/USDT:USDT",
-                cwd=tmp_path)  # fmt: skip
+    again = run("tk", "data", "import", "-q", str(csv), "--symbol", "BTC/USDT:USDT")
     assert again.stdout.startswith("BTCUSDT 1h: 1500 rows read, 0 new, 1500 stored")
     assert files_under(home / "data") == ["BTCUSDT", "BTCUSDT/1h.npy"]
     unified = run("tk", "data", "export", "btc/usdt:usdt", "1h")

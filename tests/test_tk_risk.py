@@ -29,7 +29,7 @@ def plan(cycle: str = "c1", **changes: Any) -> dict[str, Any]:
     return {"tradePlanVersion": 1, "cycleId": cycle, "plan": body}
 
 
-def run(command: str, *args: str, stdin: str, env: dict[str, str] | None = None) -> Any:
+def run(command: str, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> Any:
     return subprocess.run(
         [script(command), *args],
         input=stdin,
