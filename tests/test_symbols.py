@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from test_tk_exec import approved, lines, paper_account, paper_home  # noqa: F401 - a fixture
 from test_tk_risk import plan, run, with_candles
 
+from tradekit.guard.tracked import Tracked
 from tradekit.market.candles import read_csv
 from tradekit.market.store import CandleStore
 from tradekit.records import TradePlan
@@ -308,3 +310,11 @@ def test_a_300_character_symbol_is_a_bad_line_naming_plan_symbol(
     [entry] = (json.loads(e) for e in (home / "logs" / "errors.jsonl").read_text().splitlines())
     error = entry["record"]
     assert (entry["stage"], error["line"], error["field"]) == (command[3:], 1, "plan.symbol")
+
+
+def test_a_guard_record_whose_symbol_is_none_is_unreadable_not_a_path() -> None:
+    state = Tracked("BTCUSDT", "long", 0, Decimal(1), Decimal(1), Decimal(1)).to_json()
+    assert Tracked.from_json({**state, "symbol": "btcusdt"}).symbol == "BTCUSDT"
+    with pytest.raises(ValueError) as exc:
+        Tracked.from_json({**state, "symbol": "../../x"})
+    assert str(exc.value) == f"symbol: '../../x' {NOT_A_SYMBOL}"

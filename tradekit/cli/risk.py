@@ -21,7 +21,9 @@ Every rule of [risk] in the config is checked and every reason that applies is l
 a plan is approved only when none does. An approved open gets its quantity, notional,
 leverage, entry price, stop-loss, take-profits and money at risk. `plan: null` lines
 pass through untouched; nothing is ever dropped, and a bad plan (no side, a stop on the
-wrong side, ...) is blocked with a reason naming the field.
+wrong side, ...) is blocked with a reason naming the field. A plan.symbol that is no
+symbol (../x, BTC/USDT: spot) is a bad line; btcusdt and BTC/USDT:USDT are read, and
+written on, as BTCUSDT.
 
 The account (equity, positions, today's fills) comes from the paper exchange (--paper)
 or Bitget (--live); in dry-run, prices come from HOME/data and --equity gives the

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Literal
 
+from tradekit.symbols import SymbolError, bitget_symbol
+
 StopKind = Literal["plan", "default", "break_even", "trailing"]
 _DECIMALS = ("entry", "initial_size", "size", "stop_loss", "best", "trail_stop")
 _DECIMAL_LISTS = ("take_profits", "tp_weights")
@@ -80,6 +82,10 @@ class Tracked:
                 raise ValueError(f"{name}: not a list")
             values[name] = [_decimal(name, v) for v in items]
         _check(values)
+        try:  # the row's symbol names files (candles) and orders: never trust it unchecked
+            values["symbol"] = bitget_symbol(values.get("symbol"))
+        except SymbolError as exc:
+            raise ValueError(f"symbol: {exc}") from None
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
