@@ -318,3 +318,14 @@ def test_a_guard_record_whose_symbol_is_none_is_unreadable_not_a_path() -> None:
     with pytest.raises(ValueError) as exc:
         Tracked.from_json({**state, "symbol": "../../x"})
     assert str(exc.value) == f"symbol: '../../x' {NOT_A_SYMBOL}"
+
+
+def test_a_file_name_that_names_no_symbol_is_a_usage_error_naming_the_file(
+    tmp_path: Path, home: Path
+) -> None:
+    csv = tmp_path / "BTC-1h-binance.csv"
+    csv.write_bytes((ROOT / "examples" / "BTCUSDT-1h.csv").read_bytes())
+    result = run("tk", "data", "import", str(csv))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"tk data: error: BTC-1h-binance.csv: 'BTC' {NOT_A_SYMBOL}\n"
+    assert not home.exists()
