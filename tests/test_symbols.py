@@ -15,7 +15,13 @@ import pytest
 from conftest import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
-from test_tk_exec import approved, lines, paper_account, paper_home  # noqa: F401 - a fixture
+from test_tk_exec import (  # noqa: F401 - paper_home is a fixture
+    approved,
+    lines,
+    paper_account,
+    paper_home,
+    tk_exec,
+)
 from test_tk_risk import plan, run, with_candles
 
 from tradekit.guard.tracked import Tracked
@@ -282,7 +288,7 @@ def test_tk_exec_orders_a_respelled_plan_as_the_id_and_knows_it_again(
     paper_home: Path,  # noqa: F811 - a fixture
 ) -> None:
     respelled = lines(approved(symbol="btc/usdt:usdt"))
-    placed = run("tk-exec", "--paper", stdin=respelled)
+    placed = tk_exec("--paper", stdin=respelled)  # as approved by tk-risk
     assert placed.returncode == 0, placed.stderr
     [record] = [json.loads(line) for line in placed.stdout.splitlines()]
     assert record["plan"]["symbol"] == "BTCUSDT"
@@ -291,7 +297,7 @@ def test_tk_exec_orders_a_respelled_plan_as_the_id_and_knows_it_again(
     assert position.side == "long"
     orders = (paper_home / "logs" / "orders.jsonl").read_text().splitlines()
     assert {json.loads(line)["symbol"] for line in orders} == {"BTCUSDT"}
-    again = run("tk-exec", "--paper", stdin=lines(approved()))  # the same plan, in id form
+    again = tk_exec("--paper", stdin=lines(approved()))  # the same plan, in id form
     assert json.loads(again.stdout)["execution"]["status"] == "duplicate"
 
 
