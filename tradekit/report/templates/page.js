@@ -346,21 +346,29 @@
   header();
   render();
 
+  const groupOf = (cycleId) => state.groups.find((g) => g.items.some((d) => d.cycleId === cycleId)) || null;
+
   // for tests and the curious: what is drawn, and where a decision's marker is
   window.tkReport = {
     state,
     chart,
     showTimeframe,
     markerCount: () => state.groups.length,
+    // scroll the chart to a decision's bar; its marker is drawn on the next frame
+    reveal(cycleId) {
+      const group = groupOf(cycleId);
+      const span = 30 * TF_SECONDS[state.timeframe];
+      if (group) chart.timeScale().setVisibleRange({ from: group.time - span, to: group.time + span });
+      return group !== null;
+    },
+    // where a decision's marker is on the page (under its bar's low, as drawn now)
     markerPoint(cycleId) {
-      const group = state.groups.find((g) => g.items.some((d) => d.cycleId === cycleId));
+      const group = groupOf(cycleId);
       if (!group) return null;
-      chart.timeScale().setVisibleRange({ from: group.time - 30 * TF_SECONDS[state.timeframe], to: group.time + 30 * TF_SECONDS[state.timeframe] });
       const x = chart.timeScale().timeToCoordinate(group.time);
-      const i = bars.indexOf(group.time);
-      const y = candles.priceToCoordinate(data.candles[state.timeframe].l[i]);
+      const y = candles.priceToCoordinate(data.candles[state.timeframe].l[bars.indexOf(group.time)]);
       const box = document.getElementById("chart").getBoundingClientRect();
-      return { x: box.left + x, y: box.top + y + 14 };
+      return x === null || y === null ? null : { x: box.left + x, y: box.top + y + 14 };
     },
   };
 })();
