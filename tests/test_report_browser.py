@@ -119,10 +119,9 @@ def seconds(text: str) -> int:
 def expected_bars(home: ReportHome, page_file: Path) -> int:
     """Distinct 1h bars holding a BTCUSDT decision: from the audit itself (a plan's bar,
     else the bar before its cycleId's time), inside the candles the page holds."""
-    from test_report_page import page_data
+    from test_report_page import bar_times, page_data
 
-    data = page_data(page_file)
-    hours = set(data["candles"]["1h"]["t"])
+    hours = set(bar_times(page_data(page_file)["candles"]["1h"]))
     bars = set()
     for _, record in home.audit_records():
         if ":BTCUSDT:" not in record["cycleId"]:
@@ -162,8 +161,14 @@ def test_demo_home_page_draws_every_decision_and_shows_a_chain(browser, report_h
     assert blocked["cycleId"] in text
     for reason in blocked["risk"]["reasons"]:
         assert reason in text
-    assert "decisions.jsonl:" in text and "jq -c" in text
+    assert f"{report_home.decisions}:" in text
     page.shot("report-clicked-marker")
+    # the jq command the panel offers prints exactly that record's audit lines
+    box = panel.locator(f'[data-cycle-id="{blocked["cycleId"]}"]')
+    printed = report_home.must(box.locator("code").inner_text()).splitlines()
+    audit = report_home.decisions.read_text().splitlines()
+    lines = [n for n, r in report_home.audit_records() if r["cycleId"] == blocked["cycleId"]]
+    assert [json.loads(line) for line in printed] == [json.loads(audit[n - 1]) for n in lines]
     page.clean()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from datetime import datetime
 from typing import Any
 
@@ -121,18 +120,3 @@ def label(record: dict[str, Any], kind: str) -> str:
         return "error: " + (reasons[0] if reasons else "execution failed")
     action = plan.get("action") or "open"
     return f"{action} {side} {plan.get('reason') or ''}".strip()
-
-
-def jq_command(chain: Chain) -> str:
-    """A shell command that prints this record's audit lines."""
-    files = sorted({where.file for where in chain.where if not where.file.startswith("<")})
-    query = f"select((.record // .).cycleId == {_json_string(chain.cycle_id)})"
-    if not files:
-        return f"jq -c {shlex.quote(query)} DECISIONS.jsonl"
-    return f"jq -c {shlex.quote(query)} " + " ".join(shlex.quote(name) for name in files)
-
-
-def _json_string(text: str) -> str:
-    import orjson
-
-    return orjson.dumps(text).decode()

@@ -18,7 +18,6 @@ import orjson
 from tradekit.report.decisions import (
     KINDS,
     bar_time_ms,
-    jq_command,
     kind_of,
     label,
     symbol_of,
@@ -62,6 +61,7 @@ class PageData:
     equity: list[dict[str, Any]] = field(default_factory=list)
     price_lines: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] | None = None
+    files: list[str] = field(default_factory=list)  # the audit files decisions point into
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +77,7 @@ class PageData:
             "equity": self.equity,
             "priceLines": self.price_lines,
             "summary": self.summary,
+            "files": self.files,
             "kinds": {k: {"label": v[0], "color": v[1], "shape": v[2]} for k, v in KINDS.items()},
             "library": f"TradingView Lightweight Charts {VERSION}",
         }
@@ -97,9 +98,10 @@ def build(loaded: Loaded, data_root: Path, window: Window, generated_at: str) ->
         page.notes.append(f"records of other symbols not shown ({listed}): use --symbol")
     events = [event for event, _ in loaded.guard_events]
     followed = _follow_positions(loaded)
+    files: dict[str, int] = {}
     for chain in chains:
         if symbol_of(chain.record) == symbol:
-            decision = _decision(chain, followed)
+            decision = _decision(chain, followed, files)
             if _inside(decision["t"], window):
                 page.decisions.append(decision)
     page.decisions.sort(key=lambda d: (d["t"] is None, d["t"] or 0, d["cycleId"]))
@@ -111,6 +113,7 @@ def build(loaded: Loaded, data_root: Path, window: Window, generated_at: str) ->
     page.equity = _with_drawdown(loaded.equity or equity_from_guard(events))
     page.price_lines = _active_levels(events, page.decisions, symbol)
     page.summary = loaded.summary
+    page.files = list(files)
     _add_candles(page, data_root, window)
     return page
 
@@ -123,7 +126,10 @@ def _inside(t: int | None, window: Window) -> bool:
     )
 
 
-def _decision(chain: Chain, followed: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def _decision(
+    chain: Chain, followed: dict[str, list[dict[str, Any]]], files: dict[str, int]
+) -> dict[str, Any]:
+    """One decision; its audit lines as [file index, line, stage] (the page's `files`)."""
     record = chain.record
     kind = kind_of(record)
     key = (record.get("execution") or {}).get("idempotencyKey")
@@ -133,8 +139,7 @@ def _decision(chain: Chain, followed: dict[str, list[dict[str, Any]]]) -> dict[s
         "label": label(record, kind),
         "cycleId": chain.cycle_id,
         "side": (record.get("plan") or {}).get("side"),
-        "where": [where.to_json() for where in chain.where],
-        "jq": jq_command(chain),
+        "where": [[files.setdefault(w.file, len(files)), w.line, w.stage] for w in chain.where],
         "record": record,
         "guard": followed.get(key, []) if key else [],
     }
@@ -268,15 +273,24 @@ def _span(page: PageData, window: Window, step: int) -> tuple[int | None, int | 
     return since, until
 
 
-def _columns(candles: Any) -> dict[str, list[float]]:
+def _columns(candles: Any) -> dict[str, Any]:
+    """Columns of the bars; their open times as runs of consecutive bars, [first, count]
+    (a year of 5m bars is then a few numbers instead of 105,120)."""
+    import numpy as np
+
     rows = candles.rows
+    seconds = rows["ts"] // 1000
+    breaks = np.flatnonzero(np.diff(seconds) != candles.step // 1000) + 1
+    starts = np.r_[0, breaks]
+    counts = np.diff(np.r_[starts, len(seconds)])
     return {
-        "t": (rows["ts"] // 1000).tolist(),
+        "step": candles.step // 1000,
+        "runs": np.column_stack([seconds[starts], counts]).tolist(),
         "o": rows["open"].tolist(),
         "h": rows["high"].tolist(),
         "l": rows["low"].tolist(),
         "c": rows["close"].tolist(),
-        "v": rows["volume"].tolist(),
+        "v": rows["volume"].round(3).tolist(),
     }
 
 

@@ -127,10 +127,17 @@
     };
   }
 
+  // bar open times from runs of consecutive bars, [first, count]
+  function expand(runs, step) {
+    const out = [];
+    for (const [first, count] of runs) for (let i = 0; i < count; i++) out.push(first + i * step);
+    return out;
+  }
+
   function showTimeframe(timeframe) {
     state.timeframe = timeframe;
     const c = data.candles[timeframe];
-    bars = c.t;
+    bars = c.t || (c.t = expand(c.runs, c.step));
     candles.setData(c.t.map((t, i) => ({ time: t, open: c.o[i], high: c.h[i], low: c.l[i], close: c.c[i] })));
     volume.setData(c.t.map((t, i) => ({
       time: t, value: c.v[i], color: c.c[i] >= c.o[i] ? "rgba(38,166,154,0.4)" : "rgba(239,83,80,0.4)",
@@ -206,10 +213,18 @@
       box.append(list(d.guard.map((e) => `${iso(e.ts)} ${e.kind} ${e.reason || ""}${e.pnl !== undefined ? " pnl " + e.pnl : ""} (${e.where.file}:${e.where.line})`)));
     }
     box.append(el("h3", {}, "In the audit"));
-    box.append(list(d.where.map((w) => `${w.file}:${w.line}${w.stage ? " (" + w.stage + ")" : ""}`)));
-    const code = el("code", {}, d.jq);
+    box.append(list(d.where.map(([file, line, stage]) => `${data.files[file]}:${line}${stage ? " (" + stage + ")" : ""}`)));
+    const code = el("code", {}, jqCommand(d));
     box.append(code, el("button", { onclick: () => copy(code) }, "copy jq command"));
     return box;
+  }
+
+  // a shell command printing this record's audit lines
+  function jqCommand(d) {
+    const quote = (text) => "'" + text.replace(/'/g, "'\\''") + "'";
+    const files = [...new Set(d.where.map(([file]) => data.files[file]))].filter((f) => !f.startsWith("<"));
+    const query = `select((.record // .).cycleId == ${JSON.stringify(d.cycleId)})`;
+    return `jq -c ${quote(query)} ${files.length ? files.map(quote).join(" ") : "DECISIONS.jsonl"}`;
   }
 
   function copy(code) {
