@@ -1,4 +1,4 @@
-"""tk-report: Summarise what a pipeline decided: plans, vetoes, risk and execution outcomes."""
+"""tk-report: what a pipeline decided, the trades' PnL, and the K-line decision page."""
 
 import sys
 from pathlib import Path
@@ -17,7 +17,10 @@ from tradekit.stream import OnError, Parsed
 from tradekit.summary import PipelineSummary
 
 PROG = "tk-report"
-SUMMARY = "Summarise what a pipeline decided: plans, vetoes, risk and execution outcomes."
+SUMMARY = (
+    "Summarise what a pipeline decided and the trades' PnL; "
+    "`tk-report html` draws it on a K-line page."
+)
 HELP = f"""{SUMMARY}
 
 Reads TradePlan v1 records (the output of any stage, typically the end of a pipe) and
@@ -118,9 +121,7 @@ html_app = new_app(HTML_HELP)
 @common_options
 def html(
     common: CommonOptions,
-    inputs: Annotated[
-        list[str] | None, typer.Argument(metavar="[INPUT]...", show_default=False)
-    ] = None,
+    inputs: Annotated[list[str] | None, typer.Argument(metavar="INPUT", show_default=False)] = None,
     symbol: Annotated[
         str | None, typer.Option("--symbol", help="The symbol to chart (default: the most used).")
     ] = None,
