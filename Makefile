@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/exec.py
 	$(BIN)/python bench/guard.py
 	$(BIN)/python bench/news.py
+	$(BIN)/python bench/report.py
 
 schemas: $(STAMP)
 	$(BIN)/tk schema --write schemas

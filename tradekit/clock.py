@@ -59,3 +59,16 @@ class Clock:
     @property
     def is_fixed(self) -> bool:
         return self.fixed is not None
+
+
+def option_time_ms(value: str | None, option: str) -> int | None:
+    """A command-line time option (ISO 8601 or epoch ms) as epoch ms; a bad one is a usage
+    error naming the option."""
+    from tradekit.errors import UsageError
+
+    if value is None:
+        return None
+    try:
+        return int(parse_time(value).timestamp() * 1000)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None

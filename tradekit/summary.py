@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tradekit.records import TradePlan
+from tradekit.report.trades import TradeStats
 
 
 @dataclass
@@ -19,6 +20,7 @@ class PipelineSummary:
     risk: Counter[str] = field(default_factory=Counter)
     execution: Counter[str] = field(default_factory=Counter)
     dry_run_flagged: int = 0
+    trades: TradeStats = field(default_factory=TradeStats)
 
     def add(self, record: TradePlan) -> None:
         self.records += 1
@@ -47,6 +49,7 @@ class PipelineSummary:
             "newsBlocked": self.news_blocked,
             "risk": dict(sorted(self.risk.items())),
             "execution": dict(sorted(self.execution.items())),
+            "trades": self.trades.to_json_dict(),
         }
 
     def to_text(self) -> str:
@@ -61,6 +64,7 @@ class PipelineSummary:
             ("blocked by news", str(self.news_blocked)),
             ("risk", counts(self.risk)),
             ("execution", counts(self.execution)),
+            *self.trades.rows(),
         ]
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows) + "\n"
