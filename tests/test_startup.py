@@ -44,7 +44,7 @@ STAGE_INPUTS = {
     "news_gate": SEED_PLAN,
     "exec": SEED_PLAN,
     "report": SEED_PLAN,
-    "parse_tg": '{"record":"telegram_message","channel":"c","messageId":1,'
+    "parse_tg": '{"record":"telegram_message","channel":"c","messageId":1,"text":"BTC LONG 96000",'
     '"date":"2026-11-20T10:00:00Z"}',
 }
 

@@ -64,6 +64,8 @@ class Stage(Generic[R]):
     #: the read's records are journaled and written, so nothing downstream sees a record
     #: before what it stands for is committed.
     before_delivery: Callable[[], None] | None = None
+    #: Reads a line itself instead of as a JSON record of `model` (tk-parse-tg --text).
+    reader: Callable[[InputLine], Parsed[R] | Invalid | None] | None = None
 
 
 @dataclass
@@ -117,11 +119,14 @@ class StageRun:
         nothing that was worked out is lost."""
         stage = self.stage
         model, name, select, process = stage.model, stage.name, stage.select, stage.process
-        redactor, as_written = self.writer.redactor, self.writer.as_written
+        redactor, as_written, reader = self.writer.redactor, self.writer.as_written, stage.reader
         done: list[tuple[str, int, bytes, bytes]] = []  # source, line, record, as written
         try:
             for line in lines:
-                result = parse_line(line, model, name, redactor, select)
+                if reader is None:
+                    result = parse_line(line, model, name, redactor, select)
+                else:
+                    result = reader(line)
                 if result is None:
                     continue
                 tally.read += 1

@@ -156,6 +156,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (cycle_id, digest, mode)
     ) WITHOUT ROWID;
     """,
+    # v10: what each Telegram post produced (tk-parse-tg), so a reply that names no symbol
+    # is resolved from the post it replies to; the latest version of a post wins.
+    """
+    CREATE TABLE telegram_posts (
+        channel TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        action TEXT,
+        symbol TEXT,
+        side TEXT,
+        PRIMARY KEY (channel, message_id)
+    );
+    CREATE INDEX telegram_posts_open ON telegram_posts (channel, action, message_id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: How long to wait for another process's write transaction before giving up (exit 75).

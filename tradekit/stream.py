@@ -265,19 +265,7 @@ def _parse_exactly(
     select: Selector | None,
 ) -> Parsed[R] | Invalid | None:
     def invalid(error: str, problems: list[FieldProblem] | None = None) -> Invalid:
-        first = problems[0].field if problems else None
-        return Invalid(
-            line,
-            ErrorRecord(
-                stage=stage,
-                source=line.source,
-                line=line.number,
-                field=first,
-                error=error,
-                problems=problems or [],
-                input=_excerpt(redactor.bytes(line.text) if redactor else line.text),
-            ),
-        )
+        return invalid_line(line, stage, error, redactor, problems)
 
     try:
         if select is None:
@@ -305,6 +293,30 @@ def _parse_exactly(
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return invalid(f"{head.field or 'record'}: {head.error}{more}", problems)
     return Parsed(line, raw, record, approximate=approximate, selected=select is not None)
+
+
+def invalid_line(
+    line: InputLine,
+    stage: str,
+    error: str,
+    redactor: Redactor | None = None,
+    problems: list[FieldProblem] | None = None,
+) -> Invalid:
+    """A bad line's error record: the first problem's field, the offending text cut short
+    (redacted before it is cut, so no part of a secret shows)."""
+    first = problems[0].field if problems else None
+    return Invalid(
+        line,
+        ErrorRecord(
+            stage=stage,
+            source=line.source,
+            line=line.number,
+            field=first,
+            error=error,
+            problems=problems or [],
+            input=_excerpt(redactor.bytes(line.text) if redactor else line.text),
+        ),
+    )
 
 
 class JsonlWriter:

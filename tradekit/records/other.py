@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from tradekit.records.base import Num, Record, Time
 from tradekit.records.plan import Side
@@ -44,17 +44,45 @@ class GuardEvent(Record):
     details: dict[str, Any] | None = None
 
 
+#: The longest post tk-parse-tg reads (Telegram's own limit is 4,096 characters).
+MAX_POST_CHARS = 100_000
+
+
 class TelegramMessage(Record):
     """A raw Telegram channel post, before parsing (input of tk-parse-tg)."""
 
     record: Literal["telegram_message"] = "telegram_message"
-    channel: str
+    channel: str = Field(min_length=1)
     message_id: int
     version: int = Field(default=1, ge=1, description="bumped when the post is edited")
     date: Time
-    text: str = ""
+    reply_to: int | None = Field(default=None, description="the message id this post replies to")
     image_url: str | None = None
+    has_image: bool = Field(default=False, description="the post carries a photo")
     is_edit: bool = False
+    text: str = Field(default="", max_length=MAX_POST_CHARS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _is_a_message(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if "tradePlanVersion" in data:
+                raise ValueError("a TradePlan v1 record, not a telegram_message")
+            kind = data.get("record", "telegram_message")
+            if kind != "telegram_message":
+                raise ValueError(f"a {kind!r} record, not a telegram_message")
+        return data
+
+    @field_validator("text")
+    @classmethod
+    def _not_empty(cls, text: str, info: ValidationInfo) -> str:
+        if not text.strip() and not (info.data.get("image_url") or info.data.get("has_image")):
+            raise ValueError("an empty post (no text and no image)")
+        return text
+
+    @property
+    def carries_image(self) -> bool:
+        return self.has_image or self.image_url is not None
 
 
 class NewsItem(Record):

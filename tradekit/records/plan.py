@@ -33,6 +33,8 @@ class Source(Record):
     )
     channel: str | None = None
     message_id: int | None = None
+    version: int | None = Field(default=None, ge=1, description="the post's edit version")
+    reply_to: int | None = Field(default=None, description="the message id it replies to")
 
 
 class Entry(Record):
@@ -42,6 +44,7 @@ class Entry(Record):
     price: Num | None = None
     low: Num | None = None
     high: Num | None = None
+    points: list[Num] | None = Field(default=None, description="listed entry prices, as written")
 
 
 class Plan(Record):
@@ -69,6 +72,9 @@ class Plan(Record):
     entry: Entry | None = None
     stop_loss: Num | None = None
     take_profits: list[Num] | None = None
+    tp_weights: list[Num] | None = Field(
+        default=None, description="the share of the position for each take-profit (0.3 = 30 %)"
+    )
     leverage: int | None = Field(default=None, ge=1, le=125)
     reduce_pct: Num | None = None
     confidence: float | None = Field(default=None, ge=0, le=1)
@@ -165,6 +171,23 @@ def _integer_only(value: Any) -> Any:
     return value
 
 
+ParseKind = Literal["entry", "manage", "needs_manual", "non_signal"]
+
+
+class ParseBlock(Record):
+    """tk-parse-tg's block: what the post was read as, and what a person must supply."""
+
+    kind: ParseKind
+    parser: str = Field(default="rules", description="rules (a vision model later)")
+    valid: bool | None = Field(default=None, description="entries: false if self-contradictory")
+    reason: str | None = None
+    missing_fields: list[str] = Field(default_factory=list)
+    symbol: str | None = None
+    actions: list[str] | None = Field(default=None, description="manage: every action asked")
+    symbol_from: Literal["text", "reply", "open_plan"] | None = None
+    source: Source | None = Field(default=None, description="the post, when plan is null")
+
+
 class TradePlan(Record):
     """TradePlan v1. Identified by `tradePlanVersion: 1`."""
 
@@ -174,6 +197,7 @@ class TradePlan(Record):
     )
     dry_run: bool | None = None
     plan: Plan | None = None
+    parse: ParseBlock | None = None
     decision: Decision | None = None
     risk: RiskBlock | None = None
     execution: ExecutionBlock | None = None

@@ -80,6 +80,15 @@ def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def _parse_problems(record: TradePlan) -> list[str]:
+    """A signal its parser found self-contradictory (tk-parse-tg: a long whose stop is at or
+    above the low of its entry range, which the entry's midpoint may not show)."""
+    parse = record.parse
+    if parse is None or parse.valid is not False:
+        return []
+    return [f"parse.valid: false: {parse.reason or 'the signal contradicts itself'}"]
+
+
 def _plan_problems(plan: Plan, entry: Decimal | None) -> list[str]:
     """What an open plan lacks or gets wrong, naming the field."""
     problems = []
@@ -170,7 +179,7 @@ def _assess_open(
     last = None if ticker is None else ticker.last
     limit_price = _limit_price(plan)
     entry = last if limit_price is None else limit_price
-    reasons = _plan_problems(plan, entry)
+    reasons = _parse_problems(record) + _plan_problems(plan, entry)
     ctx = Ctx(record, plan, snap, settings, now_ms, symbol, side)
     facts = _facts(ctx)
     reasons += _account_rules(ctx, facts.steps)

@@ -35,7 +35,12 @@ LEVERAGE_PREFIX = re.compile(r"(?<![A-Za-z0-9.])[x×](\d{1,4})(?![\d.])", re.I)
 ENUMERATION = re.compile(r"(?<![\d.])\d{1,2}\)")
 ATTACHED_INDEX = re.compile(r"\d{1,2}(?=\s?[:)\-]?\s?\d)|\s?\d{1,2}\s?[:)](?=\s*\d)")
 PARAGRAPH = re.compile(r"\n\s*\n")
-SIDE_AFTER = re.compile(rf"(?:(?<=\d)|(?<=附近))\s?([{''.join(SIDE_AFTER_PRICE)}])")
+_SIDE_CHARS = "".join(SIDE_AFTER_PRICE)
+#: 多/空 right after a price (0.1832附近多), or standing alone as a word (ETH 多 3120-3150);
+#: never inside a phrase (多空都有机会).
+SIDE_AFTER = re.compile(
+    rf"(?:(?<=\d)|(?<=附近))\s?([{_SIDE_CHARS}])|(?:(?<=\s)|^)([{_SIDE_CHARS}])(?=[\s\d(]|$)"
+)
 
 
 def _is_cjk(char: str) -> bool:
@@ -146,10 +151,9 @@ class Scan:
             if (key := _key(m.group(0))) in sides
             and not any(start <= m.start() < end for start, end in other)
         ]
-        found += [
-            Hit(m.start(1), m.end(1), SIDE_AFTER_PRICE[m.group(1)])
-            for m in SIDE_AFTER.finditer(rest)
-        ]
+        for match in SIDE_AFTER.finditer(rest):
+            group = 1 if match.group(1) else 2
+            found.append(Hit(match.start(group), match.end(group), SIDE_AFTER_PRICE[match[group]]))
         for hit in found:
             self.blank(hit.start, hit.end)
         return sorted(found, key=lambda hit: hit.start)
