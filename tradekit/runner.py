@@ -60,9 +60,9 @@ class Stage(Generic[R]):
     #: in one append and written in one write. Otherwise each line is acted on and
     #: journaled with interrupts held back, and written, before the next is read.
     pure: bool = False
-    #: A pure stage's side record (tk-risk's approvals), kept once per read: called before
-    #: the read's records are journaled and written, so nothing downstream sees a record
-    #: before what it stands for is committed.
+    #: A pure stage's side record (tk-risk's approvals, tk-parse-tg's plan book), kept once
+    #: per read: called before the read's records are journaled and written, so nothing
+    #: downstream sees a record before what it stands for is committed.
     before_delivery: Callable[[], None] | None = None
     #: Reads a line itself instead of as a JSON record of `model` (tk-parse-tg --text).
     reader: Callable[[InputLine], Parsed[R] | Invalid | None] | None = None

@@ -169,7 +169,8 @@ MIGRATIONS: tuple[str, ...] = (
         side TEXT,
         PRIMARY KEY (channel, message_id)
     );
-    CREATE INDEX telegram_posts_open ON telegram_posts (channel, action, message_id);
+    CREATE INDEX telegram_posts_action ON telegram_posts (channel, action, message_id);
+    CREATE INDEX telegram_posts_symbol ON telegram_posts (channel, symbol, action, message_id);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

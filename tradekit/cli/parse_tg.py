@@ -62,6 +62,7 @@ def parse_tg(
         # what each post produced goes to the plan book as an idempotent upsert, so an
         # interrupted run re-run gives the same records: the stage may batch its lines
         pure=True,
+        before_delivery=run.flush,
         reader=run.read_text if text else None,
     )
     run_stream_stage(PROG, common, stream, stage, start=run.start)
@@ -84,6 +85,9 @@ class ParseRun:
             self.reader = TextLineReader(
                 "parse-tg", self.text_channel, session.clock.now(), session.redactor
             )
+
+    def flush(self) -> None:
+        self.parser.book.flush()
 
     def read_text(self, line: InputLine) -> Parsed[TelegramMessage] | Invalid:
         return self.reader(line)  # type: ignore[no-any-return]

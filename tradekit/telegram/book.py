@@ -25,43 +25,51 @@ class PostOutcome:
 
 
 class PlanBook:
+    """Outcomes are kept in memory and written in one transaction by `flush` (the stage
+    flushes before the records of a read go out); a lookup flushes first, so it sees them."""
+
     def __init__(self, store: Store):
         self._store = store
+        self._pending: list[PostOutcome] = []
 
     def record(self, outcome: PostOutcome) -> None:
-        """Keep what a post produced; an older version never replaces a newer one."""
+        self._pending.append(outcome)
+
+    def flush(self) -> None:
+        """Keep what the posts produced; an older version never replaces a newer one."""
+        if not self._pending:
+            return
+        rows = [
+            (o.channel, o.message_id, o.version, o.kind, o.action, o.symbol, o.side)
+            for o in self._pending
+        ]
         with self._store.transaction() as db:
-            db.execute(
+            db.executemany(
                 "INSERT INTO telegram_posts (channel, message_id, version, kind, action, symbol, "
                 "side) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, message_id) DO UPDATE "
                 "SET version=excluded.version, kind=excluded.kind, action=excluded.action, "
                 "symbol=excluded.symbol, side=excluded.side WHERE excluded.version >= version",
-                (
-                    outcome.channel,
-                    outcome.message_id,
-                    outcome.version,
-                    outcome.kind,
-                    outcome.action,
-                    outcome.symbol,
-                    outcome.side,
-                ),
+                rows,
             )
+        self._pending.clear()
 
     def symbol_of(self, channel: str, message_id: int) -> str | None:
+        self.flush()
         row = self._store.db.execute(
             "SELECT symbol FROM telegram_posts WHERE channel=? AND message_id=?",
             (channel, message_id),
         ).fetchone()
         return None if row is None else row[0]
 
-    def open_before(self, channel: str, message_id: int) -> list[str]:
-        """The symbols of the channel's entries before `message_id` that no close (before
-        it too) has ended, oldest first."""
+    def open_before(self, channel: str, message_id: int, limit: int = 2) -> list[str]:
+        """The symbols of the channel's latest entries (at most `limit`) before
+        `message_id` that no close before it has ended, newest first."""
+        self.flush()
         rows = self._store.db.execute(
             "SELECT p.symbol FROM telegram_posts p WHERE p.channel=? AND p.action='open' "
             "AND p.message_id<? AND NOT EXISTS (SELECT 1 FROM telegram_posts c "
             "WHERE c.channel=p.channel AND c.symbol=p.symbol AND c.action='close' "
-            "AND c.message_id>p.message_id AND c.message_id<?) ORDER BY p.message_id",
-            (channel, message_id, message_id),
+            "AND c.message_id>p.message_id AND c.message_id<?) ORDER BY p.message_id DESC LIMIT ?",
+            (channel, message_id, message_id, limit),
         ).fetchall()
         return [row[0] for row in rows]

@@ -30,13 +30,32 @@ IMAGE_REASON = "image post with almost no text: needs vision extraction"
 
 
 @functools.cache
-def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+def _compiled(patterns: tuple[str, ...], folding: bool = False) -> re.Pattern[str]:
+    """The lexicon's patterns are lower case and run over the lower-cased post; `folding`
+    (ignoring case in the engine, ten times slower) only where lower() changes its length."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I if folding else 0)
 
 
 @functools.cache
-def _each(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.I) for p in patterns)
+def _each(patterns: tuple[str, ...], folding: bool = False) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.I if folding else 0) for p in patterns)
+
+
+class Lowered:
+    """The post as the lexicon's patterns read it."""
+
+    def __init__(self, text: str):
+        lowered = text.lower()
+        self.folding = len(lowered) != len(text)
+        self.text = text if self.folding else lowered
+
+    def search(self, patterns: tuple[str, ...]) -> re.Match[str] | None:
+        return _compiled(patterns, self.folding).search(self.text)
+
+    def first(self, patterns: tuple[str, ...]) -> re.Match[str] | None:
+        """The earliest match of any of the patterns (each may carry a group)."""
+        found = [m for p in _each(patterns, self.folding) if (m := p.search(self.text))]
+        return min(found, key=lambda m: m.start()) if found else None
 
 
 def parse_post(
@@ -53,15 +72,16 @@ def parse_post(
     fields = read_fields(scan)
     if has_image and len(text.strip()) < IMAGE_TEXT_MIN:
         return _image_post(choice, fields)
-    if _compiled(lexicon.NO_ENTRY).search(plain):
+    lowered = Lowered(plain)
+    if lowered.search(lexicon.NO_ENTRY):
         return NonSignal("market analysis; explicitly no entry")
     if fields.is_entry:
         return _entry(choice, fields, norm)
-    manage = _manage(plain, choice, norm)
+    manage = _manage(lowered, choice, norm)
     if manage is not None:
         return manage
     for pattern, reason in lexicon.NON_SIGNALS:
-        if _compiled((pattern,)).search(plain):
+        if lowered.search((pattern,)):
             return NonSignal(reason)
     return _incomplete(choice, fields)
 
@@ -118,15 +138,15 @@ def _entry_evidence(choice: SymbolChoice, fields: Fields, norm: Normalized) -> d
     return evidence
 
 
-def _manage(plain: str, choice: SymbolChoice, norm: Normalized) -> ParseResult | None:
+def _manage(post: Lowered, choice: SymbolChoice, norm: Normalized) -> ParseResult | None:
     for pattern, reason, missing in lexicon.MANUAL_INSTRUCTIONS:
-        if _compiled((pattern,)).search(plain):
+        if post.search((pattern,)):
             return NeedsManual(reason, missing, choice.symbol)
-    close = _compiled(lexicon.CLOSE_ALL).search(plain)
-    reduce = _first_group(lexicon.REDUCE_PCT, plain)
-    half = _compiled(lexicon.HALF).search(plain)
-    to_be = _compiled(lexicon.MOVE_SL_TO_BE).search(plain)
-    tp = _first_group(lexicon.SET_TP, plain)
+    close = post.search(lexicon.CLOSE_ALL)
+    reduce = post.first(lexicon.REDUCE_PCT)
+    half = post.search(lexicon.HALF)
+    to_be = post.search(lexicon.MOVE_SL_TO_BE)
+    tp = post.first(lexicon.SET_TP)
     if not (close or reduce or half or to_be or tp):
         return None
     if choice.problem is not None:
@@ -167,11 +187,6 @@ class _span:
 
     def span(self) -> tuple[int, int]:
         return self._span
-
-
-def _first_group(patterns: tuple[str, ...], text: str) -> re.Match[str] | None:
-    matches = [m for pattern in _each(patterns) if (m := pattern.search(text))]
-    return min(matches, key=lambda m: m.start()) if matches else None
 
 
 def _incomplete(choice: SymbolChoice, fields: Fields) -> NeedsManual | NonSignal:

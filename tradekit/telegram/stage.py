@@ -47,9 +47,10 @@ class PostParser:
         open_plans = self.book.open_before(post.channel, post.message_id)
         if len(open_plans) == 1:
             return open_plans[0], "open_plan"
+        count = "no plan" if not open_plans else "more than one plan"
         return None, (
             f"manage action without a symbol: the post names none, replies to no known post, "
-            f"and {len(open_plans)} plans of channel {post.channel} are open"
+            f"and {count} of channel {post.channel} is open"
         )
 
     def _keep(
