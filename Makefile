@@ -39,6 +39,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/guard.py
 	$(BIN)/python bench/news.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/parse.py tests/data/telegram/dev-set.jsonl
+	$(BIN)/python bench/parse_tg.py
 
 schemas: $(STAMP)
 	$(BIN)/tk schema --write schemas

@@ -25,8 +25,10 @@ sys.stderr.write("PROBE " + json.dumps({{"status": status, "loaded": loaded}}) +
 """
 
 
-def probe(module: str, prog: str, args: list[str], stdin: str, home: Path) -> dict:
-    code = PROBE.format(prog=prog, args=args, module=module, heavy=HEAVY)
+def probe(
+    module: str, prog: str, args: list[str], stdin: str, home: Path, *, template: str = PROBE
+) -> dict:
+    code = template.format(prog=prog, args=args, module=module, heavy=HEAVY)
     result = subprocess.run(
         [sys.executable, "-c", code],
         input=stdin,
@@ -96,3 +98,15 @@ def test_the_probe_can_see_a_heavy_import(tmp_path: Path) -> None:
         env={"TK_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     assert '"loaded": ["rich"]' in result.stderr
+
+
+def test_parse_tg_text_mode_imports_nothing_heavy_and_less_than_tk_risk(tmp_path: Path) -> None:
+    text = probe("parse_tg", "tk-parse-tg", ["--text"], "BTC LONG\\nEntry: 96000\n", tmp_path)
+    assert text == {"status": 0, "loaded": []}
+    counting = PROBE.replace('"loaded": loaded', '"loaded": len(sys.modules)')
+    stdin = "BTC LONG\\nEntry: 96000\n"
+    parse_tg = probe("parse_tg", "x", ["--text"], stdin, tmp_path / "a", template=counting)[
+        "loaded"
+    ]
+    risk = probe("risk", "x", [], SEED_PLAN + "\n", tmp_path / "b", template=counting)["loaded"]
+    assert 0 < parse_tg <= risk

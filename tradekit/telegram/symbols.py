@@ -59,15 +59,19 @@ def find_mentions(text: str) -> list[Mention]:
         taken[start:end] = b"\x01" * (end - start)
         found.append(Mention(start, end, base, kind))
 
-    for match in _FOREIGN_TAG.finditer(text):
-        if match.group(1)[0].isalpha():
-            add(match, "foreign", match.group(1))
+    tagged = "#" in text or "$" in text
+    if tagged and not text.isascii():
+        for match in _FOREIGN_TAG.finditer(text):
+            if match.group(1)[0].isalpha():
+                add(match, "foreign", match.group(1))
     for match in _PAIR.finditer(text):
         add(match, "pair", match.group(1).upper())
-    for match in _LABELLED.finditer(text):
-        add(match, "label", match.group(1).upper())
-    for match in _TAG.finditer(text):
-        add(match, "tag", match.group(1).upper())
+    if ":" in text:
+        for match in _LABELLED.finditer(text):
+            add(match, "label", match.group(1).upper())
+    if tagged:
+        for match in _TAG.finditer(text):
+            add(match, "tag", match.group(1).upper())
     for match in _BARE.finditer(text):
         add(match, "bare", match.group(1))
     found.sort(key=lambda mention: mention.start)

@@ -40,6 +40,12 @@ def normalize(post: str) -> Normalized:
     folded = unicodedata.normalize("NFKC", source).translate(DASHES)
     if len(folded) == len(source) and VARIATION_SELECTOR not in folded and KEYCAP not in folded:
         return Normalized(folded, source, None)  # one character for one: positions agree
+    if KEYCAP not in source:  # the common case: emoji with selectors, dropped
+        kept = [i for i, char in enumerate(source) if char != VARIATION_SELECTOR]
+        cleaned = source.replace(VARIATION_SELECTOR, "")
+        folded = unicodedata.normalize("NFKC", cleaned).translate(DASHES)
+        if len(folded) == len(cleaned):
+            return Normalized(folded, source, tuple(kept))
     return _mapped(source)
 
 
