@@ -15,20 +15,25 @@ SUMMARY = "Turn Telegram channel posts into TradePlan v1 records."
 HELP = f"""{SUMMARY}
 
 Reads telegram_message records (or, with --text, one post per line with line breaks
-written as \\n) and writes one TradePlan v1 line for each, with a `parse` block saying
-what the post was read as:
+written as \\n; the message id is the line number) and writes one TradePlan v1 line for
+each, with a `parse` block saying what the post was read as.
 
-- entry: a plan to open (symbol, side, entry, stopLoss, takeProfits, leverage, the
-  evidence of each field). A signal that contradicts itself (a long whose stop is above
-  its entry) has parse.valid false and tk-risk blocks it.
-- manage: reduce, close, move_sl_to_be or set_tp. With no symbol in the text, the symbol
-  of the post it replies to, else the channel's one open plan; otherwise needs-manual.
-- needs_manual: plan null; parse.missingFields says what a person must supply (an image
-  with no text, an add without a size, a ticker that is no Bitget USDT-M contract, ...).
-- non_signal: plan null (reports, chatter, analysis, news, promotions).
+entry: a plan to open (symbol, side, entry, stopLoss, takeProfits, leverage, and the
+evidence of each field). A signal that contradicts itself (a long whose stop is above
+its entry) has parse.valid false, and tk-risk blocks it.
+
+manage: reduce, close, move_sl_to_be or set_tp. With no symbol in the text: the symbol
+of the post it replies to, else the channel's one open plan, else needs-manual.
+
+needs_manual: plan null; parse.missingFields says what a person must supply (an image
+with no text, an add without a size, a ticker that is no Bitget USDT-M contract, ...).
+
+non_signal: plan null (reports, chatter, analysis, news, promotions).
 
 The cycleId is tg:CHANNEL:MESSAGE_ID, so an edited post is never traded twice. What each
-post produced is kept in HOME/tradekit.db for the replies after it.
+post produced is kept in HOME/tradekit.db for the replies after it. Not built yet: the
+channel poller (records come from a file or another program) and the vision model for
+image posts (they are needs-manual).
 
 Every record written is also appended to HOME/logs/decisions.jsonl.
 """
