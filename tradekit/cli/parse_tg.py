@@ -31,9 +31,10 @@ with no text, an add without a size, a ticker that is no Bitget USDT-M contract,
 non_signal: plan null (reports, chatter, analysis, news, promotions).
 
 The cycleId is tg:CHANNEL:MESSAGE_ID, so an edited post is never traded twice. What each
-post produced is kept in HOME/tradekit.db for the replies after it. Not built yet: the
-channel poller (records come from a file or another program) and the vision model for
-image posts (they are needs-manual).
+post produced is kept in HOME/tradekit.db for the replies after it.
+
+The channel poller (records come from a file or another program for now) and the vision
+model for image posts (needs-manual for now) are not built yet.
 
 Every record written is also appended to HOME/logs/decisions.jsonl.
 """
