@@ -137,6 +137,7 @@ def test_a_rerun_writes_the_same_records_and_an_edit_keeps_the_cycle_id(home: Pa
 
 PIPE_CONFIG = """
 [risk]
+max_trades_per_day = 0
 min_interval_minutes = 0
 cooldown_minutes = 0
 max_open_positions = 50
