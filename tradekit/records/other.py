@@ -55,6 +55,15 @@ class TelegramMessage(Record):
     text: str = ""
     image_url: str | None = None
     is_edit: bool = False
+    #: what happened to the post: new, edited (a new version), or deleted from the channel
+    event: Literal["new", "edit", "delete"] = "new"
+    reply_to: int | None = Field(default=None, description="the message id this post replies to")
+    forwarded_from: str | None = Field(
+        default=None, description="the channel it was forwarded from"
+    )
+    image_path: str | None = Field(default=None, description="the downloaded photo, under TK_HOME")
+    image_sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
+    source: str | None = Field(default=None, description="web_preview or telegram")
 
 
 class NewsItem(Record):
