@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/guard.py
 	$(BIN)/python bench/news.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/poll.py
 
 schemas: $(STAMP)
 	$(BIN)/tk schema --write schemas

@@ -156,6 +156,47 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (cycle_id, digest, mode)
     ) WITHOUT ROWID;
     """,
+    # v10: followed Telegram channels (tk tg poll / listen): each channel's counters and last
+    # poll; the newest posts seen (version, content hash, text) to tell edits and deletes;
+    # downloaded photos, once per sha256, and the message versions they belong to.
+    """
+    CREATE TABLE tg_channels (
+        channel TEXT PRIMARY KEY,
+        last_id INTEGER,
+        last_poll_ms INTEGER,
+        last_ok_ms INTEGER,
+        last_error TEXT,
+        posts INTEGER NOT NULL DEFAULT 0,
+        edits INTEGER NOT NULL DEFAULT 0,
+        deletes INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE tg_posts (
+        channel TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        edited INTEGER NOT NULL,
+        date_ms INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        deleted_ms INTEGER,
+        PRIMARY KEY (channel, message_id)
+    );
+    CREATE TABLE tg_media (
+        sha256 TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        url TEXT,
+        fetched_ms INTEGER NOT NULL
+    );
+    CREATE TABLE tg_message_media (
+        channel TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES tg_media (sha256),
+        PRIMARY KEY (channel, message_id, version)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: How long to wait for another process's write transaction before giving up (exit 75).

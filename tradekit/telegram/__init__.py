@@ -1,0 +1,1 @@
+"""Telegram channels: following them (sources/, media.py) and parsing their posts."""

@@ -1,0 +1,148 @@
+"""What `tk tg poll` and `tk tg ls` do with a session: the poller's parts put together, the
+records written, the outcome turned into an exit status."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, TYPE_CHECKING
+
+from tradekit import jsonio
+from tradekit.errors import TradekitError
+from tradekit.exitstatus import ExitStatus
+from tradekit.records import TelegramMessage
+from tradekit.store import Store
+from tradekit.telegram.follow import ChannelRow, Follower, Selection, channel_key
+from tradekit.telegram.sources.post import LayoutChangedError
+
+if TYPE_CHECKING:
+    from tradekit.cli.base import Session
+    from tradekit.telegram.poll import WebPreviewPoller
+
+
+@dataclass
+class PollRun:
+    session: Session
+    name: str
+    poller: WebPreviewPoller
+
+    @classmethod
+    @contextmanager
+    def open(cls, session: Session, name: str) -> Iterator[PollRun]:
+        from tradekit.telegram.media import MediaStore
+        from tradekit.telegram.poll import WebPreviewPoller
+        from tradekit.telegram.sources.http import Fetcher, RetryPolicy
+
+        settings = session.config.telegram
+        policy = RetryPolicy(
+            settings.max_retries, settings.backoff_seconds, settings.max_retry_after_seconds
+        )
+        with ExitStack() as stack:
+            store = stack.enter_context(Store(session.home.db_file, session.redactor))
+            fetcher = Fetcher(timeout=settings.timeout_seconds, policy=policy)
+            stack.callback(fetcher.close)
+            media = None
+            if settings.download_media:
+                media = MediaStore(
+                    store, session.home.root, fetcher, max_bytes=settings.max_media_bytes
+                )
+            follower = Follower(store, window_posts=settings.window_posts)
+            poller = WebPreviewPoller(fetcher, follower, settings.preview_url, media)
+            yield cls(session, name.strip().removeprefix("@"), poller)
+
+    @property
+    def channel(self) -> str:
+        return channel_key(self.name)
+
+    def once(self, selection: Selection) -> ExitStatus:
+        """One poll; its failure is reported, counted against the channel and its status."""
+        reporter = self.session.reporter
+        now_ms = int(self.session.clock.now().timestamp() * 1000)
+        try:
+            outcome = self.poller.poll(self.name, self.channel, now_ms, selection)
+        except LayoutChangedError as exc:
+            return self._failed(now_ms, f"web preview: {exc}", ExitStatus.BAD_INPUT)
+        except TradekitError as exc:
+            return self._failed(now_ms, f"web preview: {exc}", exc.status)
+        for record in outcome.records:
+            self._write(record)
+        for warning in outcome.warnings:
+            reporter.warning(warning)
+        for problem in outcome.problems:
+            reporter.error(problem)
+        reporter.detail(f"{self.channel}: {len(outcome.records)} record(s)")
+        return ExitStatus.BAD_INPUT if outcome.problems else ExitStatus.OK
+
+    def forever(self, selection: Selection, *, sleep: Callable[[float], None]) -> ExitStatus:
+        """Poll until interrupted; a failed poll is reported and the next one tried."""
+        self.once(selection)
+        while True:
+            sleep(self.session.config.telegram.polling_seconds)
+            self.once(Selection())  # only the first poll pages back for --since/--backfill
+
+    def _failed(self, now_ms: int, error: str, status: ExitStatus) -> ExitStatus:
+        self.session.reporter.error(error)
+        self.poller.follower.record_error(self.channel, now_ms, error)
+        return status
+
+    def _write(self, record: TelegramMessage) -> None:
+        line = jsonio.dumps(record.to_json_dict())
+        sys.stdout.buffer.write(self.session.redactor.bytes(line) + b"\n")
+        sys.stdout.flush()  # one post at a time down the pipe
+
+
+def _when(ms: int | None) -> str:
+    if ms is None:
+        return "never"
+    return f"{datetime.fromtimestamp(ms / 1000, UTC):%Y-%m-%d %H:%M:%S}Z"
+
+
+def _stale(row: ChannelRow, now_ms: int, limit_minutes: float) -> bool:
+    return row.last_ok_ms is None or now_ms - row.last_ok_ms > limit_minutes * 60_000
+
+
+def list_channels(
+    session: Session, limit_minutes: float, json_output: bool, out: IO[str]
+) -> ExitStatus:
+    now_ms = int(session.clock.now().timestamp() * 1000)
+    with Store(session.home.db_file, session.redactor) as store:
+        rows = Follower(store).channels()
+    if not rows:
+        session.reporter.note("no channel followed yet (run `tk tg poll CHANNEL`)")
+        return ExitStatus.OK
+    if not json_output:
+        out.write(
+            f"{'channel':<20} {'last id':>8}  {'last poll':<20}  {'last good poll':<20}  "
+            f"{'posts':>5} {'edits':>5} {'deletes':>7} {'errors':>6}  status\n"
+        )
+    for row in rows:
+        status = "stale" if _stale(row, now_ms, limit_minutes) else "ok"
+        if json_output:
+            out.write(jsonio.dumps({
+                "channel": row.channel, "lastId": row.last_id,
+                "lastPoll": _iso(row.last_poll_ms), "lastOk": _iso(row.last_ok_ms),
+                "posts": row.posts, "edits": row.edits, "deletes": row.deletes,
+                "errors": row.errors, "lastError": row.last_error, "status": status,
+            }).decode() + "\n")  # fmt: skip
+            continue
+        out.write(
+            f"{row.channel:<20} {row.last_id if row.last_id is not None else '-':>8}  "
+            f"{_when(row.last_poll_ms):<20}  {_when(row.last_ok_ms):<20}  {row.posts:>5} "
+            f"{row.edits:>5} {row.deletes:>7} {row.errors:>6}  {status}\n"
+        )
+        if row.last_error:
+            out.write(f"  last error: {row.last_error}\n")
+    stale = [row.channel for row in rows if _stale(row, now_ms, limit_minutes)]
+    if stale:
+        session.reporter.warning(
+            f"stale (no good poll in {limit_minutes:g} min): {', '.join(stale)}"
+        )
+        return ExitStatus.TRY_AGAIN_LATER
+    return ExitStatus.OK
+
+
+def _iso(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
