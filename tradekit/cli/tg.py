@@ -20,6 +20,7 @@ HELP = f"""{SUMMARY}
 \b
     tk tg poll SignalDesk --follow | tk-parse-tg | tk-news-gate | tk-risk --paper | tk-exec --paper
     */2 * * * *  cd ~/trading && .venv/bin/tk tg poll SignalDesk >> posts.jsonl   # cron, one-shot
+    tk tg listen @SignalDesk    # the same through a Telegram account (Telethon)
     tk tg ls                    # each channel: last id, last poll, posts, edits, deletes, errors
 
 Each post is written once per version: a new post, an edit (version + 1, event "edit"), a
@@ -87,6 +88,35 @@ def poll(
             if not follow:
                 return run.once(selection)
             return run.forever(selection, sleep=time.sleep)
+
+    guarded(PROG, common.verbosity, body)
+
+
+@app.command(
+    "listen",
+    help="Follow CHANNEL... (@username, numeric id or title) with a Telegram account "
+    "(Telethon; read-only: nothing is ever sent): new and edited messages live, and a "
+    "history read every [telegram] polling_seconds from the last id seen, so a missed "
+    "update is caught within one interval. The api id and hash come from the environment "
+    "([telegram] api_id_env, api_hash_env); the login is kept in HOME/telegram.session "
+    "(mode 0600): run with --login once on a terminal. --once: one history read, then exit "
+    "(cron). Exit status 0; 78 without credentials or a login; 75 on a FLOOD_WAIT longer "
+    "than max_retry_after_seconds; 130 on Ctrl-C.",
+)
+@common_options
+def listen(
+    common: CommonOptions,
+    channels: Annotated[list[str], typer.Argument(help="@username, id or title.")],
+    once: Annotated[bool, typer.Option("--once", help="One history read, then exit.")] = False,
+    login: Annotated[
+        bool, typer.Option("--login", help="Ask for the phone number and code if needed.")
+    ] = False,
+) -> None:
+    def body() -> ExitStatus:
+        from tradekit.telegram.running import listen as run_listener
+
+        session = Session.open(PROG, common)
+        return run_listener(session, channels, once=once, login=login)
 
     guarded(PROG, common.verbosity, body)
 

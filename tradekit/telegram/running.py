@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from tradekit import jsonio
@@ -146,3 +147,81 @@ def list_channels(
 
 def _iso(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def listen(session: Session, specs: list[str], *, once: bool, login: bool) -> ExitStatus:
+    """tk tg listen: log in with the session file, follow `specs` until interrupted."""
+    import asyncio
+    import os
+
+    from tradekit.telegram.sources.account import credentials, session_file
+
+    settings = session.config.telegram
+    api_id, api_hash = credentials(os.environ, settings.api_id_env, settings.api_hash_env)
+    path = session_file(session.home.root)
+    with Store(session.home.db_file, session.redactor) as store:
+        follower = Follower(store, window_posts=settings.window_posts)
+        asyncio.run(_listen(
+            session, follower, path=path, api_id=api_id, api_hash=api_hash, specs=specs,
+            once=once, login=login,
+        ))  # fmt: skip
+    return ExitStatus.OK
+
+
+async def _listen(
+    session: Session,
+    follower: Follower,
+    *,
+    path: Path,
+    api_id: int,
+    api_hash: str,
+    specs: list[str],
+    once: bool,
+    login: bool,
+) -> None:
+    import asyncio
+
+    from telethon import TelegramClient
+
+    from tradekit.errors import ConfigError, ExchangeUnavailableError
+    from tradekit.telegram.listen import Listener
+    from tradekit.telegram.sources.account import ReadOnlyClient
+
+    settings = session.config.telegram
+    raw = TelegramClient(
+        str(path.with_suffix("")), api_id, api_hash,
+        flood_sleep_threshold=int(min(settings.max_retry_after_seconds, 60)),
+    )  # fmt: skip
+    client = ReadOnlyClient(raw)
+    try:
+        await client.connect()
+    except (OSError, asyncio.IncompleteReadError) as exc:
+        raise ExchangeUnavailableError(
+            f"cannot reach Telegram: {type(exc).__name__}: {exc}"
+        ) from None
+    try:
+        if not await client.is_user_authorized():
+            if not (login and sys.stdin.isatty()):
+                raise ConfigError(
+                    f"{path}: not logged in: run `tk tg listen --login CHANNEL` once on a "
+                    "terminal (it asks for the phone number and the code)"
+                )
+            await client.start()
+        path.chmod(0o600)
+        listener = Listener(
+            client, follower, _record_writer(session), session.reporter.warning,
+            lambda: int(session.clock.now().timestamp() * 1000), settings.polling_seconds,
+            max_flood_wait=settings.max_retry_after_seconds,
+        )  # fmt: skip
+        await listener.run(specs, once=once)
+    finally:
+        await client.disconnect()
+
+
+def _record_writer(session: Session) -> Callable[[TelegramMessage], None]:
+    def write(record: TelegramMessage) -> None:
+        line = jsonio.dumps(record.to_json_dict())
+        sys.stdout.buffer.write(session.redactor.bytes(line) + b"\n")
+        sys.stdout.flush()
+
+    return write

@@ -20,10 +20,13 @@ class Post:
     reply_to: int | None = None
     edited: bool = False
     forwarded_from: str | None = None
+    #: the account source's photo (no URL there; downloaded through the client)
+    photo_id: int | None = None
 
     def content_hash(self) -> str:
         """What an edit changes: the text, whether there is a photo, what it replies to. The
         date, the edited flag and the photo's URL (a CDN's, which the account source does not
         have) are left out, so the same post from either source hashes the same."""
-        parts = (self.text, "photo" if self.image_url else "", str(self.reply_to or ""))
+        photo = self.image_url is not None or self.photo_id is not None
+        parts = (self.text, "photo" if photo else "", str(self.reply_to or ""))
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()

@@ -24,6 +24,10 @@ class TelegramSettings(Section):
     #: photos are downloaded to TK_HOME/media (false: only their URL is passed on)
     download_media: bool = True
     max_media_bytes: int = Field(10_000_000, ge=1_000, le=100_000_000)
+    #: tk tg listen: the environment variables holding the account's api id and hash
+    #: (from my.telegram.org; never in this file)
+    api_id_env: str = "TELEGRAM_API_ID"
+    api_hash_env: str = "TELEGRAM_API_HASH"
     #: tk tg ls exits 75 when a channel's last good poll is older than this
     stale_minutes: float = Field(10.0, gt=0)
 
