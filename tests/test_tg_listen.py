@@ -6,6 +6,7 @@ session file. A real-account test is opt-in (TK_TELEGRAM_TESTS=1) and skipped by
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import stat
 import subprocess
@@ -38,6 +39,7 @@ from tradekit.redact import Redactor
 from tradekit.store import Store
 from tradekit.telegram.follow import Follower
 from tradekit.telegram.listen import Listener
+from tradekit.telegram.media import MediaStore
 from tradekit.telegram.sources.account import (
     ReadOnlyClient,
     credentials,
@@ -116,11 +118,11 @@ def test_a_post_the_web_preview_wrote_is_not_written_again_from_the_account(
             1807, "减仓30%，TP1看0.79", reply_to=MessageReplyHeader(reply_to_msg_id=1806)
         )
         photo_post = message(1809, "看图👇", media=photo())
-        assert listener(store, written).emit("signaldesk", [same, photo_post]) == []
+        assert asyncio.run(listener(store, written).emit("signaldesk", [same, photo_post])) == []
         edited = message(1807, "减仓50%，TP1看0.79", edit_date=when("2026-11-19T04:00:00Z"),
                          reply_to=MessageReplyHeader(reply_to_msg_id=1806))  # fmt: skip
         newer = message(1837, "BTC 空", date="2026-11-20T03:00:00+00:00")
-        listener(store, written).emit("signaldesk", [edited, newer])
+        asyncio.run(listener(store, written).emit("signaldesk", [edited, newer]))
     assert [(r.message_id, r.event, r.version, r.source) for r in written] == [
         (1807, "edit", 2, "telegram"), (1837, "new", 1, "telegram")
     ]  # fmt: skip
@@ -132,6 +134,12 @@ class History:
 
     def __init__(self, messages: list[Message], flood_first: int = 0):
         self.messages, self.flood_first, self.calls = messages, flood_first, []
+        self.photos: dict[int, bytes] = {}
+
+    async def download_media(self, item: Message, *, file: type) -> bytes:
+        assert file is bytes
+        self.calls.append(("download_media", item.id))
+        return self.photos[item.photo.id]
 
     async def get_entity(self, spec: Any) -> Channel:
         self.calls.append(("get_entity", spec))
@@ -244,3 +252,24 @@ def test_a_real_account_reads_a_channels_newest_post() -> None:
                             capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert result.returncode == ExitStatus.OK, result.stderr
     assert all('"source":"telegram"' in line for line in result.stdout.splitlines())
+
+
+def test_a_photo_is_downloaded_through_the_client_once_and_linked(tmp_path: Path) -> None:
+    body = b"\xff\xd8\xff\xe0" + b"heatmap" * 40
+    history = History([message(1780, "", media=photo())])
+    history.photos = {5372981145618303877: body}
+    written: list[TelegramMessage] = []
+    with Store(tmp_path / "db") as store:
+        follow = listener(store, written, ReadOnlyClient(history))
+        follow.media = MediaStore(store, tmp_path, max_bytes=10_000)
+        asyncio.run(follow.run(["SignalDesk"], once=True))
+        edited = message(1780, "heatmap", media=photo(), edit_date=when("2026-11-19T05:00Z"))
+        asyncio.run(follow.emit("signaldesk", [edited]))
+        links = store.db.execute(
+            "SELECT message_id, version, sha256 FROM tg_message_media ORDER BY version"
+        )
+        sha = hashlib.sha256(body).hexdigest()
+        assert links.fetchall() == [(1780, 1, sha), (1780, 2, sha)]
+    assert (written[0].image_path, written[0].image_sha256) == (f"media/{sha[:2]}/{sha}.jpg", sha)
+    assert (tmp_path / written[0].image_path).read_bytes() == body
+    assert history.calls.count(("download_media", 1780)) == 1

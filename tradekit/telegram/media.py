@@ -29,14 +29,35 @@ def extension(body: bytes, url: str) -> str:
 
 
 class MediaStore:
-    def __init__(self, store: Store, home: Path, fetcher: Fetcher, *, max_bytes: int):
+    def __init__(self, store: Store, home: Path, fetcher: Fetcher | None = None, *, max_bytes: int):
         self.store, self.home, self.fetcher, self.max_bytes = store, home, fetcher, max_bytes
 
     def attach(self, record: TelegramMessage, now_ms: int) -> TelegramMessage:
-        """The record with its photo's path and sha256; raises what the fetcher raises."""
-        if record.image_url is None or record.event == "delete":
+        """The record with its photo (fetched from its URL) linked; raises what the fetcher
+        raises."""
+        if record.image_url is None or record.event == "delete" or self.fetcher is None:
             return record
-        sha = self._known(record.image_url) or self._download(record.image_url, now_ms)
+        sha = self._known(record.image_url)
+        if sha is None:
+            body = self.fetcher.get(record.image_url, max_bytes=self.max_bytes)
+            sha = self._keep(body, record.image_url, now_ms)
+        return self._link(record, sha)
+
+    def attach_bytes(
+        self, record: TelegramMessage, body: bytes, key: str, now_ms: int
+    ) -> TelegramMessage:
+        """The record with a photo already downloaded (the account source); `key` names it
+        (there is no URL)."""
+        if len(body) > self.max_bytes:
+            raise ValueError(f"{len(body)} bytes, more than the cap of {self.max_bytes}")
+        return self._link(record, self._keep(body, key, now_ms))
+
+    def link_known(self, record: TelegramMessage, key: str) -> TelegramMessage | None:
+        """The record with the photo stored under `key` before, or None if there is none."""
+        sha = self._known(key)
+        return None if sha is None else self._link(record, sha)
+
+    def _link(self, record: TelegramMessage, sha: str) -> TelegramMessage:
         with self.store.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO tg_message_media (channel, message_id, version, sha256) "
@@ -53,8 +74,7 @@ class MediaStore:
         ).fetchone()
         return row[0] if row is not None and (self.home / row[1]).is_file() else None
 
-    def _download(self, url: str, now_ms: int) -> str:
-        body = self.fetcher.get(url, max_bytes=self.max_bytes)
+    def _keep(self, body: bytes, url: str, now_ms: int) -> str:
         sha = hashlib.sha256(body).hexdigest()
         relative = Path("media") / sha[:2] / f"{sha}.{extension(body, url)}"
         target = self.home / relative

@@ -185,9 +185,13 @@ async def _listen(
 
     from tradekit.errors import ConfigError, ExchangeUnavailableError
     from tradekit.telegram.listen import Listener
+    from tradekit.telegram.media import MediaStore
     from tradekit.telegram.sources.account import ReadOnlyClient
 
     settings = session.config.telegram
+    media = None
+    if settings.download_media:
+        media = MediaStore(follower.store, session.home.root, max_bytes=settings.max_media_bytes)
     raw = TelegramClient(
         str(path.with_suffix("")), api_id, api_hash,
         flood_sleep_threshold=int(min(settings.max_retry_after_seconds, 60)),
@@ -211,7 +215,7 @@ async def _listen(
         listener = Listener(
             client, follower, _record_writer(session), session.reporter.warning,
             lambda: int(session.clock.now().timestamp() * 1000), settings.polling_seconds,
-            max_flood_wait=settings.max_retry_after_seconds,
+            max_flood_wait=settings.max_retry_after_seconds, media=media,
         )  # fmt: skip
         await listener.run(specs, once=once)
     finally:
