@@ -158,7 +158,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # v10: followed Telegram channels (tk tg poll / listen): each channel's counters and last
     # poll; the newest posts seen (version, content hash, text) to tell edits and deletes;
-    # downloaded photos, once per sha256, and the message versions they belong to.
+    # downloaded photos, once per sha256, and the message versions they belong to; the
+    # vision/text models' answers by (message, version, model, prompt version).
     """
     CREATE TABLE tg_channels (
         channel TEXT PRIMARY KEY,
@@ -195,6 +196,16 @@ MIGRATIONS: tuple[str, ...] = (
         version INTEGER NOT NULL,
         sha256 TEXT NOT NULL REFERENCES tg_media (sha256),
         PRIMARY KEY (channel, message_id, version)
+    );
+    CREATE TABLE tg_model_cache (
+        channel TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        prompt_version TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        PRIMARY KEY (channel, message_id, version, model, prompt_version)
     );
     """,
 )
