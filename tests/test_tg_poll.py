@@ -346,10 +346,12 @@ def test_ls_shows_each_channel_and_exits_75_when_stale(config: Path, channel: Ch
     tk_tg(config, "poll", "SignalDesk")
     result = CliRunner().invoke(tg.app, ["ls", "--config", str(config)])  # TK_NOW: now
     assert result.exit_code == ExitStatus.OK
-    assert result.stdout.splitlines()[1] == (
-        "signaldesk               1841  2026-11-20 10:00:00Z  2026-11-20 10:00:00Z      "
-        "3     1       1      0  ok"
-    )
+    assert result.stdout.splitlines() == [
+        "channel     last id  last poll             last good poll        posts  edits  "
+        "deletes  errors  status  last error",
+        "signaldesk     1841  2026-11-20 10:00:00Z  2026-11-20 10:00:00Z      3      1  "
+        "      1       0  ok      -",
+    ]
     later = CliRunner().invoke(
         tg.app, ["ls", "--config", str(config), "--now", "2026-11-20T10:11:00Z"]
     )
@@ -357,7 +359,10 @@ def test_ls_shows_each_channel_and_exits_75_when_stale(config: Path, channel: Ch
     assert "stale (no good poll in 10 min): signaldesk" in later.stderr
 
 
-def test_ls_with_nothing_followed_says_so(config: Path) -> None:
+def test_ls_with_nothing_followed_says_so(config: Path, home: Path) -> None:
+    result, _ = tk_tg(config, "ls")
+    assert result.exit_code == ExitStatus.CONFIG and "no TK_HOME at" in result.stderr
+    home.mkdir()
     result, rows = tk_tg(config, "ls")
     assert (result.exit_code, rows) == (ExitStatus.OK, [])
     assert "no channel followed yet" in result.stderr

@@ -126,7 +126,8 @@ def listen(
     help="Each followed channel: the last message id, the last poll and the last good one, "
     "posts, edits, deletes and errors counted, the last error. Exit status 0; 75 when a "
     "channel's last good poll is older than --stale-minutes (default [telegram] "
-    "stale_minutes) or it never had one, for cron and health checks; --json for JSON lines.",
+    "stale_minutes) or it never had one, for cron and health checks; 78 when HOME does not "
+    "exist (a look never creates one); --json for JSON lines.",
 )
 @common_options
 def ls(
@@ -139,7 +140,7 @@ def ls(
     def body() -> ExitStatus:
         from tradekit.telegram.running import list_channels
 
-        session = Session.open(PROG, common)
+        session = Session.open(PROG, common, create_home=False)  # a look never creates one
         limit = stale_minutes or session.config.telegram.stale_minutes
         return list_channels(session, limit, json_output, sys.stdout)
 

@@ -108,17 +108,20 @@ def _stale(row: ChannelRow, now_ms: int, limit_minutes: float) -> bool:
 def list_channels(
     session: Session, limit_minutes: float, json_output: bool, out: IO[str]
 ) -> ExitStatus:
+    from tradekit.cli.tables import Column, Table, show
+
     now_ms = int(session.clock.now().timestamp() * 1000)
     with Store(session.home.db_file, session.redactor) as store:
         rows = Follower(store).channels()
     if not rows:
         session.reporter.note("no channel followed yet (run `tk tg poll CHANNEL`)")
         return ExitStatus.OK
-    if not json_output:
-        out.write(
-            f"{'channel':<20} {'last id':>8}  {'last poll':<20}  {'last good poll':<20}  "
-            f"{'posts':>5} {'edits':>5} {'deletes':>7} {'errors':>6}  status\n"
-        )
+    table = Table((
+        Column("channel"), Column("last id", numeric=True), Column("last poll"),
+        Column("last good poll"), Column("posts", numeric=True), Column("edits", numeric=True),
+        Column("deletes", numeric=True), Column("errors", numeric=True), Column("status"),
+        Column("last error"),
+    ))  # fmt: skip
     for row in rows:
         status = "stale" if _stale(row, now_ms, limit_minutes) else "ok"
         if json_output:
@@ -129,13 +132,12 @@ def list_channels(
                 "errors": row.errors, "lastError": row.last_error, "status": status,
             }).decode() + "\n")  # fmt: skip
             continue
-        out.write(
-            f"{row.channel:<20} {row.last_id if row.last_id is not None else '-':>8}  "
-            f"{_when(row.last_poll_ms):<20}  {_when(row.last_ok_ms):<20}  {row.posts:>5} "
-            f"{row.edits:>5} {row.deletes:>7} {row.errors:>6}  {status}\n"
-        )
-        if row.last_error:
-            out.write(f"  last error: {row.last_error}\n")
+        table.add(
+            row.channel, row.last_id, _when(row.last_poll_ms), _when(row.last_ok_ms), row.posts,
+            row.edits, row.deletes, row.errors, status, row.last_error,
+        )  # fmt: skip
+    if not json_output:
+        show(table, stream=out)
     stale = [row.channel for row in rows if _stale(row, now_ms, limit_minutes)]
     if stale:
         session.reporter.warning(
