@@ -27,8 +27,8 @@ the losing side and inside the estimated liquidation price, the notional within 
 max_notional. Modes:
 dry-run (the default) records the exact orders it would send and sends nothing; --paper
 trades the paper account in HOME; --live trades Bitget, and needs `[live] enabled = true`
-in the config and BITGET_API_KEY/_SECRET/_PASSPHRASE in the environment, else it runs
-dry-run and says why. A record with "dryRun": true is never sent.
+in the config and BITGET_API_KEY/_SECRET/_PASSPHRASE in the environment, else it is
+refused with exit 78 and does nothing. A record with "dryRun": true is never sent.
 
 An open sets margin mode, leverage and position mode ([execution] in the config), sends
 the entry (market, or limit for a limit plan), then the exchange stop-loss for the filled
@@ -109,7 +109,6 @@ class ExecStage:
             now_ms=now_ms,
             journal=journal,
             connect=_connector(session, store),
-            mode_reasons=session.mode.reasons,
         )
         for done in self.service.recover():
             intent = done.intent

@@ -60,9 +60,7 @@ def guard(
     def body() -> ExitStatus:
         if watch and common.now is not None:
             raise UsageError("--watch follows the real clock: it cannot be combined with --now")
-        # unlike an entry, a guard that fell back to dry-run would leave live positions
-        # unguarded: --live that cannot be used is refused
-        session = Session.open(PROG, common, strict_live=True)
+        session = Session.open(PROG, common)
         with GuardRun(session) as run:
             if watch:
                 from tradekit.guard.watch import watch_forever

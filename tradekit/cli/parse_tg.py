@@ -1,7 +1,7 @@
 """tk-parse-tg: Turn Telegram channel posts into TradePlan v1 records."""
 
 from tradekit.cli.base import new_app, run_app, run_stream_stage
-from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
+from tradekit.cli.options import CommonOptions, StreamOptions, modeless_options, stream_options
 from tradekit.records import TelegramMessage
 from tradekit.runner import Stage, passthrough
 from tradekit.stream import OnError
@@ -20,11 +20,11 @@ app = new_app(HELP)
 
 
 @app.command(help=HELP)
-@common_options
+@modeless_options
 @stream_options(OnError.SKIP)
 def parse_tg(common: CommonOptions, stream: StreamOptions) -> None:
     stage = Stage("parse-tg", TelegramMessage, passthrough, audit_trail="decisions", pure=True)
-    run_stream_stage(PROG, common, stream, stage)
+    run_stream_stage(PROG, common, stream, stage, home_use="optional")
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
