@@ -303,7 +303,6 @@ def test_missing_config_means_defaults_unless_named(tmp_path: Path) -> None:
 
 
 def test_explicit_config_option_is_used_and_must_exist(home: Path, tmp_path: Path) -> None:
-    home.mkdir()
     result = run(script("tk"), "status", "--config", str(tmp_path / "x.toml"))
     assert result.returncode == ExitStatus.CONFIG
     other = tmp_path / "paper.toml"

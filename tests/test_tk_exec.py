@@ -126,7 +126,6 @@ def paper_account(home: Path) -> PaperAdapter:
 @pytest.fixture
 def live(home: Path, emulator: Any) -> dict[str, str]:
     """--live against the emulator: the config enables it, the environment has keys."""
-    home.mkdir()
     (home / "config.toml").write_text(
         f'[live]\nenabled = true\n[exchange]\nurl = "{emulator.url}"\nrate_limit = false\n'
         "timeout_ms = 1000\n[execution]\nretry_delays = [0.2, 0.4]\n"

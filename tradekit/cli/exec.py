@@ -1,9 +1,12 @@
 """tk-exec: Execute approved plans idempotently (adds the `execution` block)."""
 
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from tradekit.cli.base import Session, new_app, run_app, run_stream_stage
 from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
+from tradekit.errors import UsageError
 from tradekit.exitstatus import ExitStatus
 from tradekit.records import TradePlan
 from tradekit.runner import Stage
@@ -53,8 +56,20 @@ app = new_app(HELP)
 @app.command(help=HELP)
 @common_options
 @stream_options(OnError.FAIL)
-def exec(common: CommonOptions, stream: StreamOptions) -> None:
-    stage = ExecStage()
+def exec(
+    common: CommonOptions,
+    stream: StreamOptions,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="With --live: trade on from this home although its ledger has no live plan "
+            "while the account shows positions or orders of ours (without it: exit 78, to "
+            "catch a wrong TK_HOME). Asked once; recorded in the home.",
+        ),
+    ] = False,
+) -> None:
+    stage = ExecStage(adopt=adopt)
     run_stream_stage(
         PROG,
         common,
@@ -68,8 +83,9 @@ def exec(common: CommonOptions, stream: StreamOptions) -> None:
 class ExecStage:
     """The run's execution service, built once the session and store are open."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, adopt: bool = False) -> None:
         self.service: Any = None
+        self.adopt = adopt
 
     def start(self, session: Session, store: Any) -> None:
         from tradekit.audit import AuditLog
@@ -78,6 +94,8 @@ class ExecStage:
         from tradekit.execution.service import ExecutionService
 
         mode = session.mode.mode
+        if self.adopt and mode != "live":
+            raise UsageError(f"--adopt is for --live (this run is {mode})")
         # what was sent to an exchange must survive a power cut; a dry run's plan need not
         orders_log = AuditLog(
             session.home.log("orders"), session.redactor, durable=mode != "dry-run"
@@ -108,7 +126,7 @@ class ExecStage:
             risk=session.config.risk,
             now_ms=now_ms,
             journal=journal,
-            connect=_connector(session, store),
+            connect=_connector(session, store, adopt=self.adopt),
         )
         for done in self.service.recover():
             intent = done.intent
@@ -126,15 +144,35 @@ class ExecStage:
         return status if status != ExitStatus.OK else None
 
 
-def _connector(session: Session, store: Any) -> Any:
-    """How to reach the run's exchange, connecting only when a plan needs it."""
+def _connector(session: Session, store: Any, *, adopt: bool) -> Any:
+    """How to reach the run's exchange, connecting only when a plan needs it; live connects
+    at once the first time a home trades live (see execution.adopt)."""
     from tradekit.exchange.connect import bitget_exchange, paper_exchange
 
     mode = session.mode.mode
     if mode == "paper":
         return lambda: paper_exchange(session, store)
     if mode == "live":
-        return lambda: bitget_exchange(session, store)
+        from tradekit.execution.adopt import check_live_home, has_live_history
+        from tradekit.market.store import CandleStore
+
+        if has_live_history(store):
+            return lambda: bitget_exchange(session, store)
+        exchange = bitget_exchange(session, store)
+        adopted = check_live_home(
+            exchange,
+            store,
+            [
+                *session.config.risk.symbols,
+                *(s for s, _ in CandleStore(session.home.data).series()),
+            ],
+            home=str(session.home.root),
+            adopt=adopt,
+            now=session.clock.now(),
+        )
+        if adopted:
+            session.reporter.warning(adopted)
+        return lambda: exchange
     return None
 
 
