@@ -68,7 +68,7 @@ class Home:
 
     def _has_initialised_flag(self) -> bool:
         try:
-            db = sqlite3.connect(f"file:{self.db_file}?mode=ro", uri=True)
+            db = sqlite3.connect(f"{self.db_file.resolve().as_uri()}?mode=ro", uri=True)
         except sqlite3.Error:
             return False
         try:
