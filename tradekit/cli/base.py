@@ -48,6 +48,8 @@ HomeUse = Literal["state", "optional", "init"]
 
 
 def uninitialised_home(home: Home) -> ConfigError:
+    if home.root.exists() and not home.root.is_dir():
+        return ConfigError(f"TK_HOME {home.root}: cannot use it as a directory: it is a file")
     return ConfigError(
         f"TK_HOME {home.root} was not made by `tk init`: nothing done (run `tk init "
         f"--home {home.root}` to make it, or point --home / TK_HOME at your home)"
