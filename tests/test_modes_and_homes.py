@@ -451,3 +451,33 @@ def test_adopt_without_live_is_a_usage_error(home: Path) -> None:
     result = tk_exec("--paper", "--adopt", stdin=NULL_PLAN)
     assert result.returncode == ExitStatus.USAGE
     assert result.stderr == "tk-exec: error: --adopt is for --live (this run is paper)\n"
+
+
+def test_a_fresh_home_is_refused_by_the_live_guard_until_it_adopts(
+    home: Path, tmp_path: Path, emulator: Any, creds: dict[str, str]
+) -> None:
+    live_home(home, emulator.url)
+    placed = tk_exec("--live", "--now", AT_18, stdin=lines(approved()), env=creds)
+    assert placed.returncode == 0, placed.stderr
+    stops_before = sorted(o.client_oid for o in emulator.emulator.engine.state.orders.values())
+    other = live_home(tmp_path / "other", emulator.url)
+    env = {**creds, "TK_HOME": str(other)}
+    guard = [script("tk-guard"), "--live", "--now", AT_18]
+    refused = run(*guard, env=env)
+    assert refused.returncode == ExitStatus.CONFIG and refused.stdout == ""
+    assert refused.stderr.startswith(f"tk-guard: error: the ledger of {other} has no live plan")
+    assert not (other / "logs" / "guard.jsonl").exists()
+    assert db_rows(other, "guard_positions") == 0
+    assert sorted(o.client_oid for o in emulator.emulator.engine.state.orders.values()) == (
+        stops_before
+    )  # nothing sent
+    adopted = run(*guard, "--adopt", env=env)
+    assert adopted.returncode == 0, adopted.stderr
+    assert "tk-guard: warning: --adopt: this home takes over 1 position(s)" in adopted.stderr
+    assert db_rows(other, "guard_positions") == 1
+
+
+def test_guard_adopt_without_live_is_a_usage_error(home: Path) -> None:
+    result = run(script("tk-guard"), "--paper", "--adopt")
+    assert result.returncode == ExitStatus.USAGE
+    assert result.stderr == "tk-guard: error: --adopt is for --live (this run is paper)\n"

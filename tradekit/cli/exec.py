@@ -153,25 +153,12 @@ def _connector(session: Session, store: Any, *, adopt: bool) -> Any:
     if mode == "paper":
         return lambda: paper_exchange(session, store)
     if mode == "live":
-        from tradekit.execution.adopt import check_live_home, has_live_history
-        from tradekit.market.store import CandleStore
+        from tradekit.execution.adopt import check_session, has_live_history
 
         if has_live_history(store):
             return lambda: bitget_exchange(session, store)
         exchange = bitget_exchange(session, store)
-        adopted = check_live_home(
-            exchange,
-            store,
-            [
-                *session.config.risk.symbols,
-                *(s for s, _ in CandleStore(session.home.data).series()),
-            ],
-            home=str(session.home.root),
-            adopt=adopt,
-            now=session.clock.now(),
-        )
-        if adopted:
-            session.reporter.warning(adopted)
+        check_session(session, store, exchange, adopt=adopt)
         return lambda: exchange
     return None
 

@@ -1,10 +1,11 @@
 """Live trading from a home whose ledger knows nothing of what the account holds.
 
 A fresh or wrong TK_HOME has an empty ledger: tk-exec would trade as if the account were
-empty, with none of the idempotency keys, cooldowns or daily-loss state of the real home.
-So the first live run of a home looks at the account: positions, or open orders and stops
-whose clientOid is ours (`tk` prefix), refuse it (exit 78) unless --adopt says this home
-is to carry on with them. The adoption is recorded (a flags row), so it is asked once.
+empty, with none of the idempotency keys, cooldowns or daily-loss state of the real home,
+and tk-guard would take the positions over with default stops. So the first live run of a
+home (tk-exec or tk-guard) looks at the account: positions, or open orders and stops whose
+clientOid is ours (`tk` prefix), refuse it (exit 78) unless --adopt says this home is to
+carry on with them. The adoption is recorded (a flags row), so it is asked once.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tradekit.errors import ConfigError
 from tradekit.exchange.base import Exchange
 from tradekit.store import Store
+
+if TYPE_CHECKING:
+    from tradekit.cli.base import Session
 
 #: the clientOid prefix of every order tradekit sends (see execution.ledger.client_oid)
 OUR_PREFIX = "tk"
@@ -57,8 +62,12 @@ def holdings(exchange: Exchange, symbols: Iterable[str]) -> AccountHoldings:
 
 
 def has_live_history(store: Store) -> bool:
-    """The ledger has a live plan, or an earlier --adopt took the account over."""
-    row = store.db.execute("SELECT 1 FROM intents WHERE mode='live' LIMIT 1").fetchone()
+    """The ledger has a live plan, the guard's book a live position, or an earlier --adopt
+    took the account over."""
+    row = store.db.execute(
+        "SELECT 1 FROM intents WHERE mode='live' "
+        "UNION ALL SELECT 1 FROM guard_positions WHERE mode='live' LIMIT 1"
+    ).fetchone()
     return row is not None or store.get_flag(ADOPTED_FLAG) is not None
 
 
@@ -72,7 +81,8 @@ def check_live_home(
     now: datetime,
 ) -> str | None:
     """Raise ConfigError when the ledger is empty but the account is not, unless `adopt`;
-    then the adoption is recorded and described (for a warning)."""
+    then the adoption is recorded and described (for a warning). `symbols`: where to look
+    for open orders besides the symbols with a position."""
     if has_live_history(store):
         return None
     found = holdings(exchange, symbols)
@@ -86,3 +96,24 @@ def check_live_home(
         )
     store.set_flag(ADOPTED_FLAG, {"positions": found.positions, "orders": found.orders}, now)
     return f"--adopt: this home takes over {found.describe()}"
+
+
+def check_session(session: Session, store: Store, exchange: Exchange, *, adopt: bool) -> None:
+    """check_live_home for a live run of a command: the symbols traded are [risk] symbols
+    and those with candles in HOME/data; an adoption is reported as a warning."""
+    from tradekit.market.store import CandleStore
+
+    symbols = [
+        *session.config.risk.symbols,
+        *(symbol for symbol, _ in CandleStore(session.home.data).series()),
+    ]
+    adopted = check_live_home(
+        exchange,
+        store,
+        symbols,
+        home=str(session.home.root),
+        adopt=adopt,
+        now=session.clock.now(),
+    )
+    if adopted:
+        session.reporter.warning(adopted)
