@@ -177,6 +177,7 @@ def test_schema_check_fails_on_drift_and_write_fixes_it(tmp_path: Path) -> None:
 
 
 def test_status_reports_runs_and_logs(home: Path) -> None:
+    (home / "config.toml").unlink()  # a home tk init made stays one (its database says so)
     run(script("tk-risk"), "--on-error", "skip", stdin=f"{SEED_PLAN}\nbad\n")
     result = CliRunner().invoke(status_cmd.app, ["--json"])
     assert result.exit_code == 0
