@@ -342,15 +342,17 @@ def test_cycle_in_a_missing_home_exits_78_and_creates_nothing(bare_home: Path) -
     assert not bare_home.exists()
 
 
-ALWAYS_LONG = {
-    "name": "always-long",
-    "side": "long",
+#: a long entry at the bundled candles' last bar (its close 66336.1 crosses the line; the
+#: bar before closed below it, flat)
+LONG_AT_THE_LAST_BAR = {
+    "name": "cross",
+    "side": "both",
     "timeframe": "1h",
-    "features": [{"name": "zero", "kind": "constant", "value": 0}],
-    "entryLong": "close > zero",
-    "entryShort": "close < zero",
-    "exitLong": "close < zero",
-    "exitShort": "close > zero",
+    "features": [{"name": "line", "kind": "constant", "value": 66300}],
+    "entryLong": "close > line",
+    "entryShort": "close < 0",
+    "exitLong": "close < line",
+    "exitShort": "close > line",
 }
 
 
@@ -358,8 +360,8 @@ def test_cycle_gives_its_mode_to_the_news_gate_so_once_uses_items_up(
     home: Path, tmp_path: Path
 ) -> None:
     assert run(script("tk"), "data", "import", CSV).returncode == 0
-    spec = tmp_path / "always-long.json"
-    spec.write_text(json.dumps(ALWAYS_LONG))
+    spec = tmp_path / "cross.json"
+    spec.write_text(json.dumps(LONG_AT_THE_LAST_BAR))
     item = {
         "id": "hack",
         "title": "Bitcoin exchange hack drains hot wallet",
