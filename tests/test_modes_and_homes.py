@@ -396,7 +396,7 @@ def live_home(path: Path, url: str) -> Path:
     init_home(path)
     (path / "config.toml").write_text(
         f'[live]\nenabled = true\n[exchange]\nurl = "{url}"\nrate_limit = false\n'
-        "timeout_ms = 1000\n"
+        "timeout_ms = 1000\n[risk.sizing]\nmax_notional = 1000\n"  # the test plan: 663 USDT
     )
     return path
 

@@ -214,7 +214,7 @@ def _fills_table(rows: list[dict[str, Any]], title: str | None = None) -> Any:
     help="The paper account's fills, oldest first, and which order each came from "
     "(stop-loss, take-profit, trigger, liquidation, manual, or tk-exec's entry/sl/tp).",
 )
-@common_options
+@modeless_options
 def fills(
     common: CommonOptions,
     symbol: Annotated[str | None, typer.Option("--symbol", help="Only this symbol.")] = None,
