@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from conftest import TEST_DATA, script
+from conftest import TEST_DATA, init_home, script
 from typer.testing import CliRunner
 
 from tradekit.cli import tg
@@ -359,10 +359,11 @@ def test_ls_shows_each_channel_and_exits_75_when_stale(config: Path, channel: Ch
     assert "stale (no good poll in 10 min): signaldesk" in later.stderr
 
 
-def test_ls_with_nothing_followed_says_so(config: Path, home: Path) -> None:
+def test_ls_with_nothing_followed_says_so(config: Path, bare_home: Path) -> None:
     result, _ = tk_tg(config, "ls")
-    assert result.exit_code == ExitStatus.CONFIG and "no TK_HOME at" in result.stderr
-    home.mkdir()
+    assert result.exit_code == ExitStatus.CONFIG
+    assert "was not made by `tk init`" in result.stderr and not bare_home.exists()
+    init_home(bare_home)
     result, rows = tk_tg(config, "ls")
     assert (result.exit_code, rows) == (ExitStatus.OK, [])
     assert "no channel followed yet" in result.stderr

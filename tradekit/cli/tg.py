@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from tradekit.cli.base import Session, guarded, new_app, run_app
-from tradekit.cli.options import CommonOptions, common_options
+from tradekit.cli.options import CommonOptions, modeless_options
 from tradekit.exitstatus import ExitStatus
 
 PROG = "tk tg"
@@ -58,7 +58,7 @@ def _selection(since: str | None, backfill: int | None):  # -> Selection
     "75 when rate limited for longer than max_retry_after_seconds. --follow polls every "
     "polling_seconds until Ctrl-C (130), reporting failures and going on.",
 )
-@common_options
+@modeless_options
 def poll(
     common: CommonOptions,
     channel: Annotated[str, typer.Argument(help="The channel's public name (SignalDesk).")],
@@ -103,7 +103,7 @@ def poll(
     "(cron). Exit status 0; 78 without credentials or a login; 75 on a FLOOD_WAIT longer "
     "than max_retry_after_seconds; 130 on Ctrl-C.",
 )
-@common_options
+@modeless_options
 def listen(
     common: CommonOptions,
     channels: Annotated[list[str], typer.Argument(help="@username, id or title.")],
@@ -129,7 +129,7 @@ def listen(
     "stale_minutes) or it never had one, for cron and health checks; 78 when HOME does not "
     "exist (a look never creates one); --json for JSON lines.",
 )
-@common_options
+@modeless_options
 def ls(
     common: CommonOptions,
     stale_minutes: Annotated[
@@ -140,7 +140,7 @@ def ls(
     def body() -> ExitStatus:
         from tradekit.telegram.running import list_channels
 
-        session = Session.open(PROG, common, create_home=False)  # a look never creates one
+        session = Session.open(PROG, common)  # a look never creates one
         limit = stale_minutes or session.config.telegram.stale_minutes
         return list_channels(session, limit, json_output, sys.stdout)
 
