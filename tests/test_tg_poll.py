@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import shutil
 import signal
 import subprocess
 import threading
@@ -359,11 +360,12 @@ def test_ls_shows_each_channel_and_exits_75_when_stale(config: Path, channel: Ch
     assert "stale (no good poll in 10 min): signaldesk" in later.stderr
 
 
-def test_ls_with_nothing_followed_says_so(config: Path, bare_home: Path) -> None:
+def test_ls_with_nothing_followed_says_so(config: Path, home: Path) -> None:
+    shutil.rmtree(home)  # no TK_HOME at all
     result, _ = tk_tg(config, "ls")
     assert result.exit_code == ExitStatus.CONFIG
-    assert "was not made by `tk init`" in result.stderr and not bare_home.exists()
-    init_home(bare_home)
+    assert "was not made by `tk init`" in result.stderr and not home.exists()
+    init_home(home)
     result, rows = tk_tg(config, "ls")
     assert (result.exit_code, rows) == (ExitStatus.OK, [])
     assert "no channel followed yet" in result.stderr
