@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/parse.py tests/data/telegram/dev-set.jsonl
 	$(BIN)/python bench/parse_tg.py
+	$(BIN)/python bench/poll.py
 
 schemas: $(STAMP)
 	$(BIN)/tk schema --write schemas

@@ -40,14 +40,30 @@ def utc_timezone() -> None:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh TK_HOME and a fixed clock for the test (also seen by subprocesses)."""
+def bare_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """TK_HOME pointing at a path that does not exist yet (`tk init` not run), and a fixed
+    clock for the test (also seen by subprocesses)."""
     path = tmp_path / "home"
     monkeypatch.setenv("TK_HOME", str(path))
     monkeypatch.setenv("TK_NOW", FIXED_NOW)
     for name in ("TK_CONFIG", "BITGET_API_KEY", "BITGET_API_SECRET", "BITGET_API_PASSPHRASE"):
         monkeypatch.delenv(name, raising=False)
     return path
+
+
+def init_home(path: Path) -> Path:
+    """What `tk init` does (the same function), in-process: the home every command accepts."""
+    from tradekit.clock import parse_time
+    from tradekit.home import Home, initialise
+
+    initialise(Home(path), parse_time(FIXED_NOW))
+    return path
+
+
+@pytest.fixture
+def home(bare_home: Path) -> Path:
+    """A fresh TK_HOME made by `tk init` (annotated default config.toml, empty database)."""
+    return init_home(bare_home)
 
 
 class MovableClock:

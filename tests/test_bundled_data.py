@@ -24,8 +24,10 @@ def listed() -> dict[str, tuple[int, int, str]]:
 def rows(path: Path) -> int:
     if path.suffix == ".json":
         return sum(len(entries) for entries in json.loads(path.read_text())["methods"].values())
+    if path.suffix == ".html":  # a saved channel page: its posts
+        return path.read_text(encoding="utf-8").count("data-post=")
     if path.suffix == ".jsonl":
-        return len(path.read_bytes().splitlines())  # one record a line, no header
+        return len(path.read_bytes().splitlines())
     with path.open("rb") as lines:
         return sum(1 for _ in lines) - 1  # the header
 

@@ -60,6 +60,14 @@ def _options(heading: str) -> list[str]:
     return [opt for key in readme_table(heading) for opt in re.findall(r"(--[a-z-]+|-[vq]\b)", key)]
 
 
+#: the commands that act in a mode, as README's "Mode options" names them
+MODE_COMMANDS = ["signal", "news-gate", "risk", "exec", "guard", "status"]
+
+
+def _listed(option: str, help_text: str) -> bool:
+    return re.search(rf"^\s+(-\w, )?{re.escape(option)}\b", help_text, re.M) is not None
+
+
 def test_readme_common_options_appear_in_every_stage_help() -> None:
     common = _options("Common options")
     reading = _options("Options of the stages that read records")
@@ -72,7 +80,21 @@ def test_readme_common_options_appear_in_every_stage_help() -> None:
         own = {"signal": ["--pretty"], "guard": ["--watch"]}
         expected = common + own.get(name, reading)
         for option in expected:
-            assert option in result.stdout, f"tk-{name} --help lacks {option}"
+            assert _listed(option, result.stdout), f"tk-{name} --help lacks {option}"
+
+
+def test_readme_mode_options_appear_exactly_on_the_commands_that_act_in_a_mode() -> None:
+    modes = _options("Mode options")
+    assert modes == ["--dry-run", "--paper", "--live"]
+    section = README.split("## Mode options\n", 1)[1].split("\n## ", 1)[0]
+    for name in MODE_COMMANDS:
+        shown = f"tk-{name}" if name in STAGES else f"tk {name}"
+        assert shown in section, f"README's Mode options does not name {shown}"
+    runner = CliRunner()
+    for name in COMMANDS:
+        helped = runner.invoke(_module(name).app, ["--help"]).stdout
+        for option in modes:
+            assert _listed(option, helped) == (name in MODE_COMMANDS), f"tk {name}: {option}"
 
 
 def test_readme_exit_status_table_matches_the_enum() -> None:
@@ -119,7 +141,8 @@ def test_help_says_which_stages_are_not_built_yet() -> None:
     assert "not built yet" not in run(script("tk-news-gate"), "--help").stdout
 
 
-def test_init_writes_the_annotated_config_and_never_overwrites(home: Path) -> None:
+def test_init_writes_the_annotated_config_and_never_overwrites(bare_home: Path) -> None:
+    home = bare_home
     runner = CliRunner()
     first = runner.invoke(init_cmd.app, [])
     assert first.exit_code == 0
@@ -154,6 +177,7 @@ def test_schema_check_fails_on_drift_and_write_fixes_it(tmp_path: Path) -> None:
 
 
 def test_status_reports_runs_and_logs(home: Path) -> None:
+    (home / "config.toml").unlink()  # a home tk init made stays one (its database says so)
     run(script("tk-risk"), "--on-error", "skip", stdin=f"{SEED_PLAN}\nbad\n")
     result = CliRunner().invoke(status_cmd.app, ["--json"])
     assert result.exit_code == 0
@@ -223,11 +247,14 @@ def test_a_reused_pid_is_not_taken_for_the_run_that_died() -> None:
     assert replace(row, exit_status=0, pid=me).state == "exit 0"
 
 
-def test_status_never_creates_a_home(home: Path) -> None:
+def test_status_never_creates_a_home(bare_home: Path) -> None:
     result = run(script("tk"), "status")
     assert result.returncode == ExitStatus.CONFIG
-    assert result.stderr == f"tk status: error: no TK_HOME at {home} (create one with `tk init`)\n"
-    assert not home.exists()
+    assert result.stderr == (
+        f"tk status: error: TK_HOME {bare_home} was not made by `tk init`: nothing done (run "
+        f"`tk init --home {bare_home}` to make it, or point --home / TK_HOME at your home)\n"
+    )
+    assert not bare_home.exists()
 
 
 def test_bare_tk_prints_usage_on_stderr_and_options_first_get_a_hint() -> None:
@@ -303,7 +330,6 @@ def test_missing_config_means_defaults_unless_named(tmp_path: Path) -> None:
 
 
 def test_explicit_config_option_is_used_and_must_exist(home: Path, tmp_path: Path) -> None:
-    home.mkdir()
     result = run(script("tk"), "status", "--config", str(tmp_path / "x.toml"))
     assert result.returncode == ExitStatus.CONFIG
     other = tmp_path / "paper.toml"
@@ -322,36 +348,45 @@ def test_mode_comes_from_the_flag_then_the_config_then_the_command() -> None:
 
 
 @pytest.mark.parametrize(
-    ("enabled", "env", "expected", "reason"),
+    ("enabled", "env", "reason"),
     [
         (
             False,
             {},
-            "dry-run",
-            "[live] enabled is false in the config; missing or unusable BITGET_API_KEY",
+            "[live] enabled is false in the config; missing or unusable BITGET_API_KEY, "
+            "BITGET_API_SECRET, BITGET_API_PASSPHRASE in the environment",
         ),
         (
             True,
             {},
-            "dry-run",
-            "missing or unusable BITGET_API_KEY, BITGET_API_SECRET, BITGET_API_PASSPHRASE",
+            "missing or unusable BITGET_API_KEY, BITGET_API_SECRET, BITGET_API_PASSPHRASE "
+            "in the environment",
         ),
-        (False, CREDS, "dry-run", "[live] enabled is false in the config"),
-        (True, {**CREDS, "BITGET_API_PASSPHRASE": ""}, "dry-run", "unusable BITGET_API_PASSPHRASE"),
-        (True, {**CREDS, "BITGET_API_KEY": "   "}, "dry-run", "unusable BITGET_API_KEY"),
-        (True, {**CREDS, "BITGET_API_SECRET": "short"}, "dry-run", "unusable BITGET_API_SECRET"),
-        (True, CREDS, "live", None),
+        (False, CREDS, "[live] enabled is false in the config"),
+        (
+            True,
+            {**CREDS, "BITGET_API_PASSPHRASE": ""},
+            "missing or unusable BITGET_API_PASSPHRASE in the environment",
+        ),
+        (True, {**CREDS, "BITGET_API_KEY": "   "}, "missing or unusable BITGET_API_KEY in the "
+         "environment"),
+        (True, {**CREDS, "BITGET_API_SECRET": "short"}, "missing or unusable BITGET_API_SECRET "
+         "in the environment"),
     ],
-)
-def test_live_needs_the_flag_the_config_and_credentials(
-    enabled: bool, env: dict[str, str], expected: str, reason: str | None
+)  # fmt: skip
+def test_live_that_cannot_be_used_is_refused_naming_each_condition(
+    enabled: bool, env: dict[str, str], reason: str
 ) -> None:
-    choice = resolve_mode("live", Config(live=LiveConfig(enabled=enabled)), env, "dry-run")
-    assert choice.mode == expected
-    if reason is None:
-        assert choice.reasons == ()
-    else:
-        assert reason in choice.reasons[0] and choice.reasons[0].endswith("running dry-run")
+    config = Config(live=LiveConfig(enabled=enabled))
+    with pytest.raises(ConfigError) as refused:
+        resolve_mode("live", config, env, "dry-run")
+    assert str(refused.value) == f"--live refused: {reason}"
+    assert refused.value.status == ExitStatus.CONFIG
+
+
+def test_live_with_the_flag_the_config_and_credentials() -> None:
+    choice = resolve_mode("live", Config(live=LiveConfig(enabled=True)), CREDS, "dry-run")
+    assert (choice.mode, choice.requested) == ("live", "live")
 
 
 def test_config_alone_never_goes_live() -> None:

@@ -459,7 +459,6 @@ def test_tk_signal_dsl_refuses_a_key_without_effect(home: Path, tmp_path: Path) 
 def test_a_strategies_dsl_table_in_the_config_is_refused(home: Path, tmp_path: Path) -> None:
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps(SPEC))
-    home.mkdir()
     (home / "config.toml").write_text('[strategies.dsl]\nside = "long"\n')
     result = run(script("tk-signal"), "dsl", "--spec", str(spec), "--data", str(CSV))
     assert result.returncode == 78 and result.stdout == ""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, record_approvals, script
+from conftest import ROOT, init_home, record_approvals, script
 from test_tk_exec import executions, lines, orders_log, paper_account, tk_exec
 from test_tk_risk import MARKET_NOW, NOW_MS, plan, run
 
@@ -176,6 +176,7 @@ def forged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("forged")
     home, other = root / "home", root / "other"
     for path in (home, other):
+        init_home(path)  # the commands that trade refuse a home tk init did not make
         with_candles(path)
     env = {"TK_HOME": str(home), "TK_NOW": MARKET_NOW}
     saved = {name: os.environ.get(name) for name in env}

@@ -67,7 +67,6 @@ def test_bad_input(home: Path) -> None:
 
 
 def test_config(home: Path) -> None:
-    home.mkdir()
     (home / "config.toml").write_text("mode = 'paper'\n[live]\nenabeld = true\n")
     result = run(script("tk-risk"), stdin=SEED_PLAN + "\n")
     assert result.returncode == ExitStatus.CONFIG
@@ -109,7 +108,6 @@ def test_exchange_unavailable_and_try_again_later(
 
 
 def test_try_again_later_when_the_database_is_locked(home: Path) -> None:
-    home.mkdir()
     Store(home / "tradekit.db").close()
     holder = sqlite3.connect(home / "tradekit.db", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process is writing

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXED_NOW, ROOT, record_approvals
+from conftest import FIXED_NOW, ROOT, init_home, record_approvals
 from golden_cases import Case, discover
 from typer.testing import CliRunner
 
@@ -17,7 +17,7 @@ CASES = discover()
 
 
 def run_case(case: Case, home: Path) -> tuple[bytes, bytes, int, bytes | None]:
-    home.mkdir(parents=True)  # an existing home: no "created" note with a temp path
+    init_home(home)  # as `tk init` makes it: every command accepts it
     seed = case.path / "home"  # files to start from: config.toml, KILL_SWITCH, ...
     if seed.is_dir():
         shutil.copytree(seed, home, dirs_exist_ok=True)

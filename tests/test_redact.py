@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import init_home
 
 from tradekit import jsonio
 from tradekit.redact import MASK, Redactor, secret_values
@@ -158,6 +159,7 @@ def _plan_line(reason: str, extra: str) -> str:
 
 
 def _run_risk(home: Path, stdin: str, secrets: dict[str, str]) -> subprocess.CompletedProcess:
+    init_home(home)  # kept as it is when it was made already
     return subprocess.run(
         [str(TK_RISK), "--on-error", "emit"],
         input=stdin.encode("utf-8"),

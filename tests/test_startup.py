@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED_PLAN
+from conftest import SEED_PLAN, init_home
 
 HEAVY = ("ccxt", "rich", "numpy", "aiohttp", "requests")
 PROBE = """
@@ -28,6 +28,7 @@ sys.stderr.write("PROBE " + json.dumps({{"status": status, "loaded": loaded}}) +
 def probe(
     module: str, prog: str, args: list[str], stdin: str, home: Path, *, template: str = PROBE
 ) -> dict:
+    init_home(home)  # the commands that keep state refuse a home tk init did not make
     code = template.format(prog=prog, args=args, module=module, heavy=HEAVY)
     result = subprocess.run(
         [sys.executable, "-c", code],

@@ -126,7 +126,6 @@ def paper_account(home: Path) -> PaperAdapter:
 @pytest.fixture
 def live(home: Path, emulator: Any) -> dict[str, str]:
     """--live against the emulator: the config enables it, the environment has keys."""
-    home.mkdir()
     (home / "config.toml").write_text(
         f'[live]\nenabled = true\n[exchange]\nurl = "{emulator.url}"\nrate_limit = false\n'
         "timeout_ms = 1000\n[execution]\nretry_delays = [0.2, 0.4]\n"
@@ -244,17 +243,14 @@ def test_a_record_marked_dry_run_is_never_sent(paper_home: Path) -> None:
     assert paper_account(paper_home).positions() == []
 
 
-def test_live_without_the_config_runs_dry_and_every_record_says_why(paper_home: Path) -> None:
+def test_live_without_the_config_is_refused_and_sends_nothing(paper_home: Path) -> None:
     result = tk_exec(
-        "--live",
-        stdin=lines(approved(), {"tradePlanVersion": 1, "cycleId": "x"}),
-        approve="dry-run",  # what tk-risk --live refused to dry-run would have recorded
+        "--live", stdin=lines(approved(), {"tradePlanVersion": 1, "cycleId": "x"}), approve=None
     )
-    assert result.returncode == 0, result.stderr
-    first, second = executions(result)
-    assert first["mode"] == "dry-run" and first["status"] == "dry_run"
-    assert first["reasons"][0].startswith("live refused ([live] enabled is false")
-    assert second["reasons"][0] == first["reasons"][0] and second["status"] == "skipped"
+    assert result.returncode == 78 and result.stdout == ""
+    assert result.stderr.startswith("tk-exec: error: --live refused: [live] enabled is false")
+    assert ledger(paper_home) == [] and orders_log(paper_home) == []
+    assert not (paper_home / "logs" / "decisions.jsonl").exists()
 
 
 # -- paper -------------------------------------------------------------------------------------

@@ -192,7 +192,6 @@ def test_live_that_cannot_be_used_is_refused_not_run_dry(home: Path) -> None:
 
 
 def test_watch_settings_must_be_finite(home: Path) -> None:
-    home.mkdir()
     (home / "config.toml").write_text("[guard.watch]\ninterval_seconds = inf\n")
     result = tk("tk-guard", "--paper", "--now", AT_18)
     assert result.returncode == 78

@@ -26,7 +26,6 @@ def tk(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 
 def setup(home: Path, items: list[dict[str, Any]], config: str = "") -> None:
-    home.mkdir(exist_ok=True)
     (home / "news.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items))
     (home / "config.toml").write_text(
         '[news]\nsources = [{ name = "desk", kind = "jsonl", url = "news.jsonl" }]\n' + config
@@ -91,7 +90,6 @@ def test_an_old_cache_applies_the_failure_policy(home: Path) -> None:
 
 
 def test_calendar_windows_per_importance(home: Path) -> None:
-    home.mkdir()
     (home / "cal.csv").write_text(
         "time_utc,event,importance\n"
         "2026-02-19T18:25:00Z,CPI,high\n"  # 25 min ahead: inside high's 30 before
@@ -149,7 +147,6 @@ def test_news_ls_shows_what_the_gate_will_use(home: Path) -> None:
 
 
 def test_news_config_mistakes_are_named(home: Path) -> None:
-    home.mkdir()
     cases = {
         'sources = [{ name = "a", kind = "rss", url = "ftp://x" }]':
             "news.sources.0: url: a rss source needs an http(s) URL",
@@ -214,7 +211,6 @@ def test_fetch_dry_run_keeps_nothing(home: Path) -> None:
 
 
 def test_calendar_byte_order_mark_and_date_only_lines(home: Path) -> None:
-    home.mkdir()
     text = "time_utc,event,importance\n2026-02-19T18:10:00Z,CPI,high\n2026-02-19,date only,high\n"
     (home / "cal.csv").write_bytes(text.encode("utf-8-sig"))
     (home / "config.toml").write_text('[news.calendar]\nfile = "cal.csv"\n')

@@ -161,7 +161,7 @@ def _candles(path: Path, price: int) -> None:
 def test_pipe_places_known_valid_entries_blocks_invalid_never_places_needs_manual(
     home: Path, tmp_path: Path
 ) -> None:
-    home.mkdir(parents=True)
+    # the home fixture is one tk init made
     (home / "config.toml").write_text(PIPE_CONFIG)
     # the paper market sits between the dev set's BTC/ETH longs (below) and shorts (above)
     for symbol, price in (("BTCUSDT", 102_000), ("ETHUSDT", 3_430)):

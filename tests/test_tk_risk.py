@@ -192,7 +192,6 @@ def test_a_stale_bitget_ticker_blocks_the_entry(home: Path, tmp_path: Path) -> N
     store.merge(read_csv(ROOT / "examples" / "BTCUSDT-1h.csv", "BTCUSDT", "1h"))
     two_hours_on = NOW_MS + 2 * 3_600_000
     with Emulator(store, market_clock=lambda: two_hours_on).serve() as server:
-        home.mkdir()
         (home / "config.toml").write_text(
             f'[live]\nenabled = true\n[exchange]\nurl = "{server.url}"\nrate_limit = false\n'
         )

@@ -18,6 +18,7 @@ from tradekit.news.settings import NewsSettings
 from tradekit.records.base import Num
 from tradekit.risk.settings import RiskSettings
 from tradekit.section import Section
+from tradekit.telegram.sources.settings import TelegramSettings
 
 
 class LiveConfig(Section):
@@ -49,6 +50,7 @@ class Config(Section):
     execution: ExecutionSettings = ExecutionSettings()
     guard: GuardSettings = GuardSettings()
     news: NewsSettings = NewsSettings()
+    telegram: TelegramSettings = TelegramSettings()
     #: [strategies.NAME] tables; each strategy validates its own (typed) parameters.
     strategies: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tradekit.config import Config
+from tradekit.errors import ConfigError
 from tradekit.records import Mode
 from tradekit.redact import MIN_SECRET_LENGTH
 
@@ -19,14 +20,21 @@ def missing_credentials(environ: Mapping[str, str]) -> list[str]:
     ]
 
 
+def live_refusals(config: Config, environ: Mapping[str, str]) -> list[str]:
+    """Each condition of live trading that is not met (empty: live can be used)."""
+    refusals = []
+    if not config.live.enabled:
+        refusals.append("[live] enabled is false in the config")
+    missing = missing_credentials(environ)
+    if missing:
+        refusals.append("missing or unusable " + ", ".join(missing) + " in the environment")
+    return refusals
+
+
 @dataclass(frozen=True)
 class ModeChoice:
     mode: Mode
     requested: Mode | None
-    #: Why the mode is not what was asked for (empty when it is).
-    reasons: tuple[str, ...] = ()
-    #: Why live was refused, each condition (empty unless --live was refused).
-    refusals: tuple[str, ...] = ()
 
 
 def resolve_mode(
@@ -34,20 +42,14 @@ def resolve_mode(
 ) -> ModeChoice:
     """The mode a run uses: the flag, else the config's `mode`, else the command's default.
 
-    Live needs the --live flag *and* `[live] enabled = true` *and* credentials; with anything
-    less the run falls back to dry-run and the choice says why.
+    Live needs the --live flag *and* `[live] enabled = true` *and* credentials. An explicit
+    --live that cannot be used is a ConfigError (exit 78) naming every missing condition,
+    never a quiet dry-run: the run must not start at all.
     """
     if requested == "live":
-        refusals = []
-        if not config.live.enabled:
-            refusals.append("[live] enabled is false in the config")
-        missing = missing_credentials(environ)
-        if missing:
-            refusals.append("missing or unusable " + ", ".join(missing) + " in the environment")
+        refusals = live_refusals(config, environ)
         if refusals:
-            reason = "live refused (" + "; ".join(refusals) + "): running dry-run"
-            return ModeChoice("dry-run", requested, (reason,), tuple(refusals))
-        return ModeChoice("live", requested)
+            raise ConfigError("--live refused: " + "; ".join(refusals))
     if requested is not None:
         return ModeChoice(requested, requested)
     return ModeChoice(config.mode or default, None)

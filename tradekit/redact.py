@@ -17,6 +17,7 @@ KNOWN_SECRET_VARS = (
     "BITGET_API_KEY",
     "BITGET_API_SECRET",
     "BITGET_API_PASSPHRASE",
+    "TELEGRAM_API_HASH",  # tk tg listen's account
 )
 #: Any other variable whose name ends like this is treated as a secret too.
 SECRET_NAME = re.compile(r"(^|_)(API_?KEY|KEY|SECRET|PASSPHRASE|PASSWORD|PASSWD|TOKEN)$", re.I)

@@ -76,7 +76,8 @@ class StageRun:
     reporter: Reporter
     writer: JsonlWriter
     trail: AuditLog | None
-    errors: AuditLog
+    #: Where bad lines are journaled (None: nowhere, in a home `tk init` did not make).
+    errors: AuditLog | None
     store: Store
     on_error: OnError
 
@@ -183,7 +184,8 @@ class StageRun:
         tally.invalid += 1
         error = result.error.to_json_dict()
         self.reporter.bad_line(result.error)
-        self.errors.append(self.clock.now(), self.stage.name, error, mode=self.mode.mode)
+        if self.errors is not None:
+            self.errors.append(self.clock.now(), self.stage.name, error, mode=self.mode.mode)
         if self.on_error is OnError.EMIT:  # in its place among the records
             self.writer.write_group([self.writer.as_written(to_json_bytes(error), error)])
         if self.on_error is OnError.FAIL:

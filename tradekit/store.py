@@ -156,7 +156,59 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (cycle_id, digest, mode)
     ) WITHOUT ROWID;
     """,
-    # v10: what each Telegram post produced (tk-parse-tg), so a reply that names no symbol
+    # v10: followed Telegram channels (tk tg poll / listen): each channel's counters and last
+    # poll; the newest posts seen (version, content hash, text) to tell edits and deletes;
+    # downloaded photos, once per sha256, and the message versions they belong to; the
+    # vision/text models' answers by (message, version, model, prompt version).
+    """
+    CREATE TABLE tg_channels (
+        channel TEXT PRIMARY KEY,
+        last_id INTEGER,
+        last_poll_ms INTEGER,
+        last_ok_ms INTEGER,
+        last_error TEXT,
+        posts INTEGER NOT NULL DEFAULT 0,
+        edits INTEGER NOT NULL DEFAULT 0,
+        deletes INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE tg_posts (
+        channel TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        edited INTEGER NOT NULL,
+        date_ms INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        deleted_ms INTEGER,
+        PRIMARY KEY (channel, message_id)
+    );
+    CREATE TABLE tg_media (
+        sha256 TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        url TEXT,
+        fetched_ms INTEGER NOT NULL
+    );
+    CREATE TABLE tg_message_media (
+        channel TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES tg_media (sha256),
+        PRIMARY KEY (channel, message_id, version)
+    );
+    CREATE TABLE tg_model_cache (
+        channel TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        prompt_version TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        PRIMARY KEY (channel, message_id, version, model, prompt_version)
+    );
+    """,
+    # v11: what each Telegram post produced (tk-parse-tg), so a reply that names no symbol
     # is resolved from the post it replies to; the latest version of a post wins.
     """
     CREATE TABLE telegram_posts (

@@ -10,7 +10,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Any, Literal, NoReturn
 
 import typer
 
@@ -39,6 +40,22 @@ def new_app(help_text: str) -> typer.Typer:
     )
 
 
+#: How a command uses TK_HOME. "state": it trades or reads the state kept there, so a home
+#: `tk init` did not make is refused (exit 78) rather than started from zero; "optional": it
+#: needs no state, uses an initialised home and writes nothing into any other (nor creates
+#: it); "init": tk init, the one command that makes a home.
+HomeUse = Literal["state", "optional", "init"]
+
+
+def uninitialised_home(home: Home) -> ConfigError:
+    if home.root.exists() and not home.root.is_dir():
+        return ConfigError(f"TK_HOME {home.root}: cannot use it as a directory: it is a file")
+    return ConfigError(
+        f"TK_HOME {home.root} was not made by `tk init`: nothing done (run `tk init "
+        f"--home {home.root}` to make it, or point --home / TK_HOME at your home)"
+    )
+
+
 @dataclass(frozen=True)
 class Session:
     """Everything a command needs from its options, built once per run."""
@@ -50,6 +67,8 @@ class Session:
     mode: ModeChoice
     redactor: Redactor
     reporter: Reporter
+    #: The home is one `tk init` made (False only for an "optional" command: write nothing).
+    home_ready: bool = True
 
     @classmethod
     def open(
@@ -59,35 +78,29 @@ class Session:
         *,
         default_mode: Mode = "dry-run",
         environ: dict[str, str] | None = None,
-        announce_new_home: bool = True,
-        create_home: bool = True,
-        strict_live: bool = False,
+        home_use: HomeUse = "state",
     ) -> Session:
-        """`strict_live`: --live that cannot be used is an error (exit 78), not a dry-run."""
+        """Refuses (ConfigError, exit 78) before anything is created or written: a home
+        `tk init` did not make for a "state" command, and an explicit --live that cannot
+        be used (naming each missing condition)."""
         env = dict(os.environ) if environ is None else environ
         redactor = Redactor.from_env(env)
         reporter = Reporter(sys.stderr, prog, verbosity=common.verbosity, redactor=redactor)
         home = Home(common.home)
-        if not create_home and not home.exists():
-            raise ConfigError(f"no TK_HOME at {home.root} (create one with `tk init`)")
-        try:
-            created = home.ensure()
-        except OSError as exc:
-            raise ConfigError(
-                f"TK_HOME {home.root}: cannot use it as a directory: {exc.strerror}"
-            ) from None
-        if created and announce_new_home:
-            reporter.note(f"created {home.root}/ (run `tk init` for an annotated config)")
+        ready = home_use == "init" or home.is_initialised()
+        if home_use == "state" and not ready:
+            raise uninitialised_home(home)
         if common.config_file is not None:
             config = load_config(common.config_file, required=True)
         else:
             config = load_config(home.config_file)
         mode = resolve_mode(common.requested_mode, config, env, default_mode)
-        if strict_live and mode.requested == "live" and mode.mode != "live":
-            raise ConfigError("--live refused: " + "; ".join(mode.refusals))
-        for reason in mode.reasons:
-            reporter.warning(reason)
-        return cls(prog, home, config, Clock(common.now), mode, redactor, reporter)
+        if ready and home_use != "init":
+            try:
+                home.ensure()  # the layout, should a folder have been removed since
+            except OSError as exc:
+                raise ConfigError(f"TK_HOME {home.root}: cannot use it: {exc.strerror}") from None
+        return cls(prog, home, config, Clock(common.now), mode, redactor, reporter, ready)
 
 
 def guarded(prog: str, verbosity: int, body: Callable[[], ExitStatus | int | None]) -> NoReturn:
@@ -162,6 +175,7 @@ def run_stream_stage(
     default_mode: Mode = "dry-run",
     finish: Callable[[Session, Any], ExitStatus | None] | None = None,
     start: Callable[[Session, Any], None] | None = None,
+    home_use: HomeUse = "state",
 ) -> NoReturn:
     """Run a JSON-lines stage: the same reading, journaling and exit statuses everywhere."""
     from tradekit.audit import AuditLog
@@ -173,15 +187,19 @@ def run_stream_stage(
         with ExitStack() as cleanup:
             # Inputs first: a usage error must not leave anything behind.
             inputs = cleanup.enter_context(Inputs(stream.inputs, sys.stdin.buffer))
-            session = Session.open(prog, common, default_mode=default_mode)
+            session = Session.open(prog, common, default_mode=default_mode, home_use=home_use)
             home, reporter = session.home, session.reporter
-            trail = None
-            if stage.audit_trail is not None:
-                trail = cleanup.enter_context(
-                    AuditLog(home.log(stage.audit_trail), session.redactor)
-                )
-            errors = cleanup.enter_context(AuditLog(home.log("errors"), session.redactor))
-            store = cleanup.enter_context(Store(home.db_file, session.redactor))
+            trail, errors = None, None
+            if session.home_ready:
+                if stage.audit_trail is not None:
+                    trail = cleanup.enter_context(
+                        AuditLog(home.log(stage.audit_trail), session.redactor)
+                    )
+                errors = cleanup.enter_context(AuditLog(home.log("errors"), session.redactor))
+                store = cleanup.enter_context(Store(home.db_file, session.redactor))
+            else:  # a home `tk init` did not make is left as it is: nothing journaled
+                reporter.detail(f"{home.root} is not an initialised TK_HOME: nothing journaled")
+                store = cleanup.enter_context(Store(Path(":memory:"), session.redactor))
             if start is not None:  # what the stage needs once per run (an account snapshot)
                 start(session, store)
             if not stream.inputs and _stdin_is_terminal():

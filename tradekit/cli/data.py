@@ -9,7 +9,7 @@ import typer
 
 from tradekit import jsonio, symbols
 from tradekit.cli.base import Session, guarded, new_app, run_app
-from tradekit.cli.options import CommonOptions, common_options
+from tradekit.cli.options import CommonOptions, modeless_options
 from tradekit.clock import format_time, parse_time
 from tradekit.errors import BadInputError, UsageError
 from tradekit.exitstatus import ExitStatus
@@ -60,7 +60,7 @@ What was detected is reported. The symbol and timeframe come from the file name
 
 
 @app.command("import", help=IMPORT_HELP)
-@common_options
+@modeless_options
 def import_(
     common: CommonOptions,
     file: Annotated[
@@ -123,7 +123,7 @@ def import_(
 
 
 @app.command("ls", help="List stored series: range, rows, gaps.")
-@common_options
+@modeless_options
 def list_(
     common: CommonOptions,
     json_output: Annotated[bool, typer.Option("--json", help="One JSON line per series.")] = False,
@@ -132,7 +132,7 @@ def list_(
         from tradekit.cli.tables import Column, Table, show
         from tradekit.market.candles import check
 
-        session = Session.open(PROG, common)
+        session = Session.open(PROG, common, home_use="optional")
         store = _store(session)
         table = Table((
             Column("symbol"), Column("timeframe"), Column("rows", numeric=True), Column("first"),
@@ -168,7 +168,7 @@ def list_(
 
 
 @app.command("export", help="Write a stored series as CSV on stdout.")
-@common_options
+@modeless_options
 def export(
     common: CommonOptions,
     symbol: Annotated[str, typer.Argument(help=symbols.HELP)],
@@ -178,7 +178,7 @@ def export(
 ) -> None:
     def body() -> ExitStatus:
         sym = symbol_argument(symbol, "SYMBOL")
-        session = Session.open(PROG, common)
+        session = Session.open(PROG, common, home_use="optional")
         candles = _store(session).load_or_resample(sym, timeframe)
         candles = candles.between(_ms(since, "--since"), _ms(until, "--until"))
         out = sys.stdout
@@ -193,7 +193,7 @@ def export(
 @app.command(
     "fetch", help="Download closed candles from Bitget (or [exchange] url) into HOME/data."
 )
-@common_options
+@modeless_options
 def fetch(
     common: CommonOptions,
     symbol: Annotated[str, typer.Argument(help=symbols.HELP)],

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from tradekit.cli.base import Session, guarded, new_app, run_app
-from tradekit.cli.options import CommonOptions, common_options
+from tradekit.cli.options import CommonOptions, modeless_options
 from tradekit.exitstatus import ExitStatus
 
 PROG = "tk emulator"
@@ -26,13 +26,14 @@ Point tradekit at it with [exchange] url and ws_url:
     printf '[exchange]\\nurl = "http://127.0.0.1:8765"\\nrate_limit = false\\n' > my.toml
     printf 'ws_url = "ws://127.0.0.1:8766/v2/ws/public"\\n' >> my.toml
     tk data fetch BTCUSDT 1h --since 2026-01-01 --config my.toml --home elsewhere
+    (after `tk init --home elsewhere`)
 """
 
 app = new_app(HELP)
 
 
 @app.command(help=HELP)
-@common_options
+@modeless_options
 def emulator(
     common: CommonOptions,
     port: Annotated[
@@ -56,7 +57,7 @@ def emulator(
         from tradekit.httpserver import is_loopback
         from tradekit.market.store import CandleStore
 
-        session = Session.open(PROG, common)
+        session = Session.open(PROG, common, home_use="optional")
         if not is_loopback(host):
             session.reporter.warning(
                 f"listening on {host}: anyone who reaches this machine can trade its test "

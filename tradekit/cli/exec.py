@@ -1,9 +1,12 @@
 """tk-exec: Execute approved plans idempotently (adds the `execution` block)."""
 
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from tradekit.cli.base import Session, new_app, run_app, run_stream_stage
 from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
+from tradekit.errors import UsageError
 from tradekit.exitstatus import ExitStatus
 from tradekit.records import TradePlan
 from tradekit.runner import Stage
@@ -27,8 +30,8 @@ the losing side and inside the estimated liquidation price, the notional within 
 max_notional. Modes:
 dry-run (the default) records the exact orders it would send and sends nothing; --paper
 trades the paper account in HOME; --live trades Bitget, and needs `[live] enabled = true`
-in the config and BITGET_API_KEY/_SECRET/_PASSPHRASE in the environment, else it runs
-dry-run and says why. A record with "dryRun": true is never sent.
+in the config and BITGET_API_KEY/_SECRET/_PASSPHRASE in the environment, else it is
+refused with exit 78 and does nothing. A record with "dryRun": true is never sent.
 
 An open sets margin mode, leverage and position mode ([execution] in the config), sends
 the entry (market, or limit for a limit plan), then the exchange stop-loss for the filled
@@ -53,8 +56,20 @@ app = new_app(HELP)
 @app.command(help=HELP)
 @common_options
 @stream_options(OnError.FAIL)
-def exec(common: CommonOptions, stream: StreamOptions) -> None:
-    stage = ExecStage()
+def exec(
+    common: CommonOptions,
+    stream: StreamOptions,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="With --live: trade on from this home although its ledger has no live plan "
+            "while the account shows positions or orders of ours (without it: exit 78, to "
+            "catch a wrong TK_HOME). Asked once; recorded in the home.",
+        ),
+    ] = False,
+) -> None:
+    stage = ExecStage(adopt=adopt)
     run_stream_stage(
         PROG,
         common,
@@ -68,8 +83,9 @@ def exec(common: CommonOptions, stream: StreamOptions) -> None:
 class ExecStage:
     """The run's execution service, built once the session and store are open."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, adopt: bool = False) -> None:
         self.service: Any = None
+        self.adopt = adopt
 
     def start(self, session: Session, store: Any) -> None:
         from tradekit.audit import AuditLog
@@ -78,6 +94,8 @@ class ExecStage:
         from tradekit.execution.service import ExecutionService
 
         mode = session.mode.mode
+        if self.adopt and mode != "live":
+            raise UsageError(f"--adopt is for --live (this run is {mode})")
         # what was sent to an exchange must survive a power cut; a dry run's plan need not
         orders_log = AuditLog(
             session.home.log("orders"), session.redactor, durable=mode != "dry-run"
@@ -108,8 +126,7 @@ class ExecStage:
             risk=session.config.risk,
             now_ms=now_ms,
             journal=journal,
-            connect=_connector(session, store),
-            mode_reasons=session.mode.reasons,
+            connect=_connector(session, store, adopt=self.adopt),
         )
         for done in self.service.recover():
             intent = done.intent
@@ -127,15 +144,22 @@ class ExecStage:
         return status if status != ExitStatus.OK else None
 
 
-def _connector(session: Session, store: Any) -> Any:
-    """How to reach the run's exchange, connecting only when a plan needs it."""
+def _connector(session: Session, store: Any, *, adopt: bool) -> Any:
+    """How to reach the run's exchange, connecting only when a plan needs it; live connects
+    at once the first time a home trades live (see execution.adopt)."""
     from tradekit.exchange.connect import bitget_exchange, paper_exchange
 
     mode = session.mode.mode
     if mode == "paper":
         return lambda: paper_exchange(session, store)
     if mode == "live":
-        return lambda: bitget_exchange(session, store)
+        from tradekit.execution.adopt import check_session, has_live_history
+
+        if has_live_history(store):
+            return lambda: bitget_exchange(session, store)
+        exchange = bitget_exchange(session, store)
+        check_session(session, store, exchange, adopt=adopt)
+        return lambda: exchange
     return None
 
 

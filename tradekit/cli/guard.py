@@ -35,7 +35,8 @@ in HOME/logs/guard.jsonl. A pass held on bad data also says so in one line on st
 not be read (set aside; the position is protected and tracked again from its plan); 69
 when the exchange could not be read, a price was stale or a position is left without a
 stop-loss (nothing was closed on bad data); 75 when another tk-guard is running; 78
-when --live cannot be used.
+when --live cannot be used, or when this home has nothing live while the account holds
+positions or orders of ours (a wrong TK_HOME? --adopt takes them over).
 """
 
 app = new_app(HELP)
@@ -56,14 +57,23 @@ def guard(
             "is reported again only when its reason changes. Not with --now.",
         ),
     ] = False,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="With --live: take the account's positions and orders over although this "
+            "home's ledger and book have nothing live (without it: exit 78, to catch a wrong "
+            "TK_HOME). Asked once; recorded in the home.",
+        ),
+    ] = False,
 ) -> None:
     def body() -> ExitStatus:
         if watch and common.now is not None:
             raise UsageError("--watch follows the real clock: it cannot be combined with --now")
-        # unlike an entry, a guard that fell back to dry-run would leave live positions
-        # unguarded: --live that cannot be used is refused
-        session = Session.open(PROG, common, strict_live=True)
-        with GuardRun(session) as run:
+        session = Session.open(PROG, common)
+        if adopt and session.mode.mode != "live":
+            raise UsageError(f"--adopt is for --live (this run is {session.mode.mode})")
+        with GuardRun(session, adopt=adopt) as run:
             if watch:
                 from tradekit.guard.watch import watch_forever
 
@@ -76,8 +86,9 @@ def guard(
 class GuardRun:
     """Everything one tk-guard process holds: the lock, the store, the exchange, the logs."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, *, adopt: bool = False):
         self.session = session
+        self.adopt = adopt
 
     def __enter__(self) -> GuardRun:
         import fcntl
@@ -100,7 +111,11 @@ class GuardRun:
         # dry-run: the paper account, in a private copy of the database (nothing written)
         self.store = self.file_store if mode != "dry-run" else self.file_store.in_memory_copy()
         self.log = AuditLog(session.home.log("guard"), session.redactor)
-        self.guard = self._guard()
+        try:
+            self.guard = self._guard()
+        except BaseException:  # refused (a wrong home), or the exchange is unreachable
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -115,11 +130,14 @@ class GuardRun:
         from tradekit.market.store import CandleStore
 
         session, mode = self.session, self.session.mode.mode
-        exchange = (
-            bitget_exchange(session, self.store)
-            if mode == "live"
-            else paper_exchange(session, self.store)
-        )
+        if mode == "live":
+            from tradekit.execution.adopt import check_session, has_live_history
+
+            exchange = bitget_exchange(session, self.store)
+            if not has_live_history(self.store):
+                check_session(session, self.store, exchange, adopt=self.adopt)
+        else:
+            exchange = paper_exchange(session, self.store)
         candles = CandleStore(session.home.data)
         risk = session.config.risk.stop_loss
 

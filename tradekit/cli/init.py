@@ -5,22 +5,25 @@ from typing import Annotated
 import typer
 
 from tradekit.cli.base import Session, guarded, new_app, run_app
-from tradekit.cli.options import CommonOptions, common_options
+from tradekit.cli.options import CommonOptions, modeless_options
+from tradekit.errors import ConfigError
 from tradekit.exitstatus import ExitStatus
-from tradekit.store import Store
+from tradekit.home import initialise
 
 PROG = "tk init"
 SUMMARY = "Create TK_HOME: an annotated config.toml, the database and the log folders."
 HELP = f"""{SUMMARY}
 
-Never overwrites an existing config.toml unless --force is given.
+Never overwrites an existing config.toml unless --force is given. Running it again on a
+home keeps the database and the logs as they are. The commands that trade or read the
+state (tk-risk, tk-exec, tk-guard, tk paper, ...) refuse a home tk init did not make.
 """
 
 app = new_app(HELP)
 
 
 @app.command(help=HELP)
-@common_options
+@modeless_options
 def init(
     common: CommonOptions,
     force: Annotated[
@@ -29,21 +32,21 @@ def init(
     ] = False,
 ) -> None:
     def body() -> ExitStatus:
-        session = Session.open(PROG, common, announce_new_home=False)
+        session = Session.open(PROG, common, home_use="init")
         home = session.home
-        existed = home.config_file.exists()
-        wrote = home.write_config_template(force=force)
-        with Store(home.db_file, session.redactor) as store:
-            version = store.schema_version
-        if not wrote:
+        try:
+            done = initialise(home, session.clock.now(), session.redactor, force=force)
+        except OSError as exc:
+            raise ConfigError(f"TK_HOME {home.root}: cannot make it: {exc.strerror}") from None
+        if not done.config_written:
             config_state = "kept (exists; --force to overwrite)"
-        elif existed:
+        elif done.config_existed:
             config_state = f"written (the old one is in {home.config_backup.name})"
         else:
             config_state = "written"
         typer.echo(f"home      {home.root.resolve()}")
         typer.echo(f"config    {home.config_file}  {config_state}")
-        typer.echo(f"database  {home.db_file}  schema v{version}")
+        typer.echo(f"database  {home.db_file}  schema v{done.schema_version}")
         typer.echo(f"logs      {home.logs}/")
         return ExitStatus.OK
 

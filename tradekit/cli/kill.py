@@ -6,7 +6,7 @@ import typer
 
 from tradekit import jsonio
 from tradekit.cli.base import Session, guarded, new_app, run_app
-from tradekit.cli.options import CommonOptions, common_options
+from tradekit.cli.options import CommonOptions, modeless_options
 from tradekit.exitstatus import ExitStatus
 
 PROG = "tk kill"
@@ -29,7 +29,7 @@ Action = Literal["safe", "panic", "off", "status"]
 
 
 @app.command(help=HELP)
-@common_options
+@modeless_options
 def kill(
     common: CommonOptions,
     action: Annotated[Action, typer.Argument(help="safe, panic, off or status")] = "status",

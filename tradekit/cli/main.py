@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "paper": "paper",
     "schema": "schema",
     "status": "status",
+    "tg": "tg",
 }
 
 

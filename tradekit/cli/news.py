@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from tradekit.cli.base import Session, guarded, new_app, run_app
-from tradekit.cli.options import CommonOptions, common_options
+from tradekit.cli.options import CommonOptions, modeless_options
 from tradekit.exitstatus import ExitStatus
 
 PROG = "tk news"
@@ -37,12 +37,15 @@ app = new_app(HELP)
     "failed is the only thing said (on stderr), for cron. Exit status 0; 69 when every "
     "source failed; 65 when some failed or had unreadable items (the rest are kept).",
 )
-@common_options
+@modeless_options
 def fetch(
     common: CommonOptions,
     source: Annotated[
         list[str] | None, typer.Option("--source", metavar="NAME", help="Only this source.")
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Fetch and report; keep nothing in the cache.")
+    ] = False,
 ) -> None:
     def body() -> ExitStatus:
         from tradekit import jsonio
@@ -73,8 +76,7 @@ def fetch(
             AuditLog(session.home.log("news"), session.redactor) as log,
         ):
             # --dry-run: fetched and reported, kept in a private copy (the cache is untouched)
-            dry = session.mode.requested == "dry-run"
-            store = file_store.in_memory_copy() if dry else file_store
+            store = file_store.in_memory_copy() if dry_run else file_store
             reports = fetch_all(
                 settings, NewsCache(store), now_ms, os.environ,
                 only=set(source or []) or None, home=session.home.root,
@@ -105,7 +107,7 @@ def fetch(
     "first, with the symbols they concern, their tags, score and direction; --json for "
     "JSON lines.",
 )
-@common_options
+@modeless_options
 def ls(
     common: CommonOptions,
     hours: Annotated[float | None, typer.Option("--hours", min=0.01, help="How far back.")] = None,

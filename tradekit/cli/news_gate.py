@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tradekit.cli.base import Session, new_app, run_app, run_stream_stage
+from tradekit.cli.base import Session, new_app, run_app, run_stream_stage, uninitialised_home
 from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
 from tradekit.records import TradePlan
 from tradekit.runner import Stage
@@ -29,7 +29,11 @@ per line in. With no sources and no calendar configured (or [news] enabled = fal
 line passes through unchanged.
 
 With [news] consume = "once", an item that blocked a plan is used up, but only by a real
-cycle: not by a dry-run record (dryRun: true) nor by tk-news-gate run in dry-run mode.
+cycle: not by a dry-run record (dryRun: true) nor by tk-news-gate run in dry-run mode
+(the default: pass the cycle's --paper or --live, as bin/tk-cycle does).
+
+--paper and --live need a home made by `tk init` (exit 78 otherwise); a dry-run in a
+home tk init did not make gates with what it finds and writes nothing there.
 
 Every record written is also appended to HOME/logs/decisions.jsonl.
 """
@@ -54,7 +58,7 @@ def news_gate(
 ) -> None:
     gate = GateRun(fetch=fetch)
     stage = Stage("news-gate", TradePlan, gate.process, audit_trail="decisions")
-    run_stream_stage(PROG, common, stream, stage, start=gate.start)
+    run_stream_stage(PROG, common, stream, stage, start=gate.start, home_use="optional")
 
 
 class GateRun:
@@ -73,6 +77,9 @@ class GateRun:
         from tradekit.news.calendar import read_calendar
         from tradekit.news.gate import NewsGate
 
+        if session.mode.mode != "dry-run" and not session.home_ready:
+            # a real cycle reads (and may use up) the news cache of the home it trades in
+            raise uninitialised_home(session.home)
         settings = session.config.news
         self.enabled = settings.enabled and bool(settings.sources or settings.calendar.file)
         if not self.enabled:

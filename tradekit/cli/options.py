@@ -1,10 +1,11 @@
 """Option bundles shared by every command, each defined once (like sqlite-utils).
 
 `@common_options` adds --home, --config, --now, --dry-run/--paper/--live, -v/-q and
---version to a command and hands it a `CommonOptions`; `@stream_options(...)` adds the
-input FILES, --on-error and --pretty and hands it a `StreamOptions`. The same flag means
-the same thing in every command; only --on-error's default differs, and each command's
-help shows it.
+--version to a command and hands it a `CommonOptions`; `@modeless_options` adds the same
+without the mode flags, for a command that acts in no mode (`requested_mode` is None).
+`@stream_options(...)` adds the input FILES, --on-error and --pretty and hands it a
+`StreamOptions`. The same flag means the same thing in every command; only --on-error's
+default differs, and each command's help shows it.
 """
 
 from __future__ import annotations
@@ -101,6 +102,22 @@ def _check_now(value: str | None) -> str | None:
     return value
 
 
+def _build_modeless(
+    *, home: Path, config: Path | None, now: str | None, verbose: int, quiet: int, version: bool
+) -> CommonOptions:
+    return _build_common(
+        home=home,
+        config=config,
+        now=now,
+        dry_run=False,
+        paper=False,
+        live=False,
+        verbose=verbose,
+        quiet=quiet,
+        version=version,
+    )
+
+
 def _build_common(
     *,
     home: Path,
@@ -130,135 +147,140 @@ def _build_common(
     )
 
 
-common_options = option_bundle(
-    "common",
-    [
-        _keyword(
-            "home",
-            Annotated[
-                Path,
-                typer.Option(
-                    "--home",
-                    envvar="TK_HOME",
-                    metavar="DIR",
-                    rich_help_panel=COMMON_PANEL,
-                    help="Where state, logs and data live (config.toml, tradekit.db, logs/).",
-                ),
-            ],
-            DEFAULT_HOME,
-        ),
-        _keyword(
-            "config",
-            Annotated[
-                Path | None,
-                typer.Option(
-                    "--config",
-                    envvar="TK_CONFIG",
-                    metavar="FILE",
-                    rich_help_panel=COMMON_PANEL,
-                    help="Config file to use instead of HOME/config.toml.",
-                ),
-            ],
-            None,
-        ),
-        _keyword(
-            "now",
-            Annotated[
-                str | None,
-                typer.Option(
-                    "--now",
-                    envvar="TK_NOW",
-                    metavar="TIME",
-                    callback=_check_now,
-                    rich_help_panel=COMMON_PANEL,
-                    help="Fixed clock for replays and tests: ISO 8601 "
-                    "(2026-11-20T10:00:00Z) or epoch ms.",
-                ),
-            ],
-            None,
-        ),
-        _keyword(
-            "dry_run",
-            Annotated[
-                bool,
-                typer.Option(
-                    "--dry-run",
-                    rich_help_panel=COMMON_PANEL,
-                    help="Decide and log what would be done; touch nothing.",
-                ),
-            ],
-            False,
-        ),
-        _keyword(
-            "paper",
-            Annotated[
-                bool,
-                typer.Option(
-                    "--paper",
-                    rich_help_panel=COMMON_PANEL,
-                    help="Act on the simulated exchange kept in HOME.",
-                ),
-            ],
-            False,
-        ),
-        _keyword(
-            "live",
-            Annotated[
-                bool,
-                typer.Option(
-                    "--live",
-                    rich_help_panel=COMMON_PANEL,
-                    help="Real orders; also needs [live] enabled = true and BITGET_API_* "
-                    "credentials, else falls back to dry-run.",
-                ),
-            ],
-            False,
-        ),
-        _keyword(
-            "verbose",
-            Annotated[
-                int,
-                typer.Option(
-                    "--verbose",
-                    "-v",
-                    count=True,
-                    rich_help_panel=COMMON_PANEL,
-                    help="More detail on stderr (repeat for more).",
-                ),
-            ],
-            0,
-        ),
-        _keyword(
-            "quiet",
-            Annotated[
-                int,
-                typer.Option(
-                    "--quiet",
-                    "-q",
-                    count=True,
-                    rich_help_panel=COMMON_PANEL,
-                    help="Only errors on stderr.",
-                ),
-            ],
-            0,
-        ),
-        _keyword(
-            "version",
-            Annotated[
-                bool,
-                typer.Option(
-                    "--version",
-                    is_eager=True,
-                    callback=_print_version,
-                    rich_help_panel=COMMON_PANEL,
-                    help="Show the version and exit.",
-                ),
-            ],
-            False,
-        ),
-    ],
-    _build_common,
-)
+_LOCATION = [
+    _keyword(
+        "home",
+        Annotated[
+            Path,
+            typer.Option(
+                "--home",
+                envvar="TK_HOME",
+                metavar="DIR",
+                rich_help_panel=COMMON_PANEL,
+                help="Where state, logs and data live (config.toml, tradekit.db, logs/).",
+            ),
+        ],
+        DEFAULT_HOME,
+    ),
+    _keyword(
+        "config",
+        Annotated[
+            Path | None,
+            typer.Option(
+                "--config",
+                envvar="TK_CONFIG",
+                metavar="FILE",
+                rich_help_panel=COMMON_PANEL,
+                help="Config file to use instead of HOME/config.toml.",
+            ),
+        ],
+        None,
+    ),
+    _keyword(
+        "now",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--now",
+                envvar="TK_NOW",
+                metavar="TIME",
+                callback=_check_now,
+                rich_help_panel=COMMON_PANEL,
+                help="Fixed clock for replays and tests: ISO 8601 "
+                "(2026-11-20T10:00:00Z) or epoch ms.",
+            ),
+        ],
+        None,
+    ),
+]
+_MODE = [
+    _keyword(
+        "dry_run",
+        Annotated[
+            bool,
+            typer.Option(
+                "--dry-run",
+                rich_help_panel=COMMON_PANEL,
+                help="Decide and log what would be done; touch nothing.",
+            ),
+        ],
+        False,
+    ),
+    _keyword(
+        "paper",
+        Annotated[
+            bool,
+            typer.Option(
+                "--paper",
+                rich_help_panel=COMMON_PANEL,
+                help="Act on the simulated exchange kept in HOME.",
+            ),
+        ],
+        False,
+    ),
+    _keyword(
+        "live",
+        Annotated[
+            bool,
+            typer.Option(
+                "--live",
+                rich_help_panel=COMMON_PANEL,
+                help="Real orders; also needs [live] enabled = true and BITGET_API_* "
+                "credentials, else refused with exit 78 (nothing done).",
+            ),
+        ],
+        False,
+    ),
+]
+_VERBOSITY = [
+    _keyword(
+        "verbose",
+        Annotated[
+            int,
+            typer.Option(
+                "--verbose",
+                "-v",
+                count=True,
+                rich_help_panel=COMMON_PANEL,
+                help="More detail on stderr (repeat for more).",
+            ),
+        ],
+        0,
+    ),
+    _keyword(
+        "quiet",
+        Annotated[
+            int,
+            typer.Option(
+                "--quiet",
+                "-q",
+                count=True,
+                rich_help_panel=COMMON_PANEL,
+                help="Only errors on stderr.",
+            ),
+        ],
+        0,
+    ),
+    _keyword(
+        "version",
+        Annotated[
+            bool,
+            typer.Option(
+                "--version",
+                is_eager=True,
+                callback=_print_version,
+                rich_help_panel=COMMON_PANEL,
+                help="Show the version and exit.",
+            ),
+        ],
+        False,
+    ),
+]
+
+#: For a command that acts in a mode (tk-risk, tk-exec, ...): --dry-run/--paper/--live too.
+common_options = option_bundle("common", _LOCATION + _MODE + _VERBOSITY, _build_common)
+#: For a command that acts in no mode (tk-report, tk init, tk data, ...): no mode flags.
+modeless_options = option_bundle("common", _LOCATION + _VERBOSITY, _build_modeless)
 
 
 def stream_options(on_error_default: OnError) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

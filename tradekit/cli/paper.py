@@ -9,7 +9,7 @@ import typer
 
 from tradekit import jsonio, symbols
 from tradekit.cli.base import Session, guarded, new_app, run_app
-from tradekit.cli.options import CommonOptions, common_options
+from tradekit.cli.options import CommonOptions, modeless_options
 from tradekit.errors import UsageError
 from tradekit.exitstatus import ExitStatus
 from tradekit.symbols import symbol_argument
@@ -52,7 +52,7 @@ def _amount(text: str) -> Decimal:
 
 
 @app.command("status", help="Equity, balance, positions and open orders.")
-@common_options
+@modeless_options
 def status(
     common: CommonOptions,
     json_output: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
@@ -129,7 +129,7 @@ def status(
 
 
 @app.command("reset", help="Start a new paper account (positions and orders are dropped).")
-@common_options
+@modeless_options
 def reset(
     common: CommonOptions,
     balance: Annotated[
@@ -149,7 +149,7 @@ def reset(
 
 
 @app.command("deposit", help="Add USDT to the paper account.")
-@common_options
+@modeless_options
 def deposit(
     common: CommonOptions,
     amount: Annotated[str, typer.Argument(help="USDT to add.")],
@@ -214,7 +214,7 @@ def _fills_table(rows: list[dict[str, Any]], title: str | None = None) -> Any:
     help="The paper account's fills, oldest first, and which order each came from "
     "(stop-loss, take-profit, trigger, liquidation, manual, or tk-exec's entry/sl/tp).",
 )
-@common_options
+@modeless_options
 def fills(
     common: CommonOptions,
     symbol: Annotated[str | None, typer.Option("--symbol", help="Only this symbol.")] = None,
@@ -246,7 +246,7 @@ def fills(
     "(exit 69) when the price is older than [guard.watch] max_stale_seconds, as tk-risk "
     "and tk-guard refuse it.",
 )
-@common_options
+@modeless_options
 def trade(
     common: CommonOptions,
     side: Annotated[str, typer.Argument(help="buy or sell")],

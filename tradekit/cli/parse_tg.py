@@ -5,10 +5,11 @@ from typing import Annotated, Any
 import typer
 
 from tradekit.cli.base import Session, new_app, run_app, run_stream_stage
-from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
+from tradekit.cli.options import CommonOptions, StreamOptions, modeless_options, stream_options
 from tradekit.records import TelegramMessage
 from tradekit.runner import Stage
 from tradekit.stream import InputLine, Invalid, OnError, Parsed
+from tradekit.telegram.textlines import read_record
 
 PROG = "tk-parse-tg"
 SUMMARY = "Turn Telegram channel posts into TradePlan v1 records."
@@ -33,8 +34,8 @@ non_signal: plan null (reports, chatter, analysis, news, promotions).
 The cycleId is tg:CHANNEL:MESSAGE_ID, so an edited post is never traded twice. What each
 post produced is kept in HOME/tradekit.db for the replies after it.
 
-The channel poller (records come from a file or another program for now) and the vision
-model for image posts (needs-manual for now) are not built yet.
+The records come from `tk tg poll CHANNEL` (the web preview) or `tk tg listen` (a Telegram
+account). Image posts are needs-manual for now: the vision model is not built yet.
 
 Every record written is also appended to HOME/logs/decisions.jsonl.
 """
@@ -43,7 +44,7 @@ app = new_app(HELP)
 
 
 @app.command(help=HELP)
-@common_options
+@modeless_options
 @stream_options(OnError.SKIP)
 def parse_tg(
     common: CommonOptions,
@@ -69,7 +70,7 @@ def parse_tg(
         # interrupted run re-run gives the same records: the stage may batch its lines
         pure=True,
         before_delivery=run.flush,
-        reader=run.read_text if text else None,
+        reader=run.read_text if text else run.read_record,
     )
     run_stream_stage(PROG, common, stream, stage, start=run.start)
 
@@ -79,6 +80,7 @@ class ParseRun:
         self.text_channel = text_channel
         self.parser: Any = None
         self.reader: Any = None
+        self.redactor: Any = None
 
     def start(self, session: Session, store: Any) -> None:
         from tradekit.exchange.contracts import usdt_perpetuals
@@ -86,6 +88,7 @@ class ParseRun:
         from tradekit.telegram.stage import PostParser
         from tradekit.telegram.textlines import TextLineReader
 
+        self.redactor = session.redactor
         self.parser = PostParser(PlanBook(store), usdt_perpetuals())
         if self.text_channel is not None:
             self.reader = TextLineReader(
@@ -97,6 +100,9 @@ class ParseRun:
 
     def read_text(self, line: InputLine) -> Parsed[TelegramMessage] | Invalid:
         return self.reader(line)  # type: ignore[no-any-return]
+
+    def read_record(self, line: InputLine) -> Parsed[TelegramMessage] | Invalid | None:
+        return read_record(line, "parse-tg", self.redactor)
 
     def process(self, parsed: Parsed[TelegramMessage]) -> dict[str, Any]:
         from tradekit.telegram.plans import Post

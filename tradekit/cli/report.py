@@ -9,7 +9,7 @@ import typer
 from tradekit import jsonio
 from tradekit.audit import is_entry
 from tradekit.cli.base import Session, guarded, new_app, run_app, run_stream_stage
-from tradekit.cli.options import CommonOptions, StreamOptions, common_options, stream_options
+from tradekit.cli.options import CommonOptions, StreamOptions, modeless_options, stream_options
 from tradekit.exitstatus import ExitStatus
 from tradekit.records import TradePlan
 from tradekit.runner import Stage
@@ -68,7 +68,7 @@ app = new_app(HELP)
 
 
 @app.command(help=HELP)
-@common_options
+@modeless_options
 @stream_options(OnError.SKIP)
 def report(
     common: CommonOptions,
@@ -111,14 +111,14 @@ def report(
         return raw["record"] if raw["stage"] == stage_name else None
 
     stage = Stage("report", TradePlan, count, audit_trail=None, select=select, pure=True)
-    run_stream_stage(PROG, common, stream, stage, finish=show)
+    run_stream_stage(PROG, common, stream, stage, finish=show, home_use="optional")
 
 
 html_app = new_app(HTML_HELP)
 
 
 @html_app.command(help=HTML_HELP)
-@common_options
+@modeless_options
 def html(
     common: CommonOptions,
     inputs: Annotated[list[str] | None, typer.Argument(metavar="INPUT", show_default=False)] = None,

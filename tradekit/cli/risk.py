@@ -26,8 +26,9 @@ symbol (../x, BTC/USDT: spot) is a bad line; btcusdt and BTC/USDT:USDT are read,
 written on, as BTCUSDT.
 
 The account (equity, positions, today's fills) comes from the paper exchange (--paper)
-or Bitget (--live); in dry-run, prices come from HOME/data and --equity gives the
-equity for risk-based sizing. Entries, cooldowns and stop-loss streaks come from the
+or Bitget (--live: refused with exit 78 without `[live] enabled = true` and the
+credentials); in dry-run, prices come from HOME/data and --equity gives the equity for
+risk-based sizing. Entries, cooldowns and stop-loss streaks come from the
 ledger tk-exec and tk-guard keep.
 
 No entry is sized on a price older than [guard.watch] max_stale_seconds (tk-guard's

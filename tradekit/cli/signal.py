@@ -112,7 +112,10 @@ def _evaluate(
     from tradekit.store import Store
     from tradekit.stream import JsonlWriter
 
-    session = Session.open(PROG, common)
+    # the candles are in the home, unless --data names them: then no home is needed, and an
+    # uninitialised one is left as it is (nothing journaled)
+    home_use = "optional" if data is not None else "state"
+    session = Session.open(PROG, common, home_use=home_use)
     config_source = str(common.config_file or session.home.config_file)
     if exchange is not None:
         _update_from_exchange(session, strategy, symbol, spec)
@@ -133,10 +136,12 @@ def _evaluate(
         spec_file=spec,
     )
     writer = JsonlWriter(sys.stdout.buffer, session.redactor, pretty=pretty)
-    dry_run = common.requested_mode == "dry-run"
+    dry_run, replaying = common.requested_mode == "dry-run", window is not None
+    if not session.home_ready:
+        return _emit(session, prepared, writer, dry_run=dry_run, replay=replaying, audit=False)
     with Store(session.home.db_file, session.redactor) as store:
         run_id = store.start_run("signal", session.mode.mode, session.clock.now())
-        status = _emit(session, prepared, writer, dry_run=dry_run, audit=window is None)
+        status = _emit(session, prepared, writer, dry_run=dry_run, replay=replaying, audit=True)
         store.finish_run(
             run_id, session.clock.now(), read=0, written=writer.count, bad=0, status=int(status)
         )
@@ -171,17 +176,25 @@ def _update_from_exchange(session: Session, strategy: str, symbol: str, spec) ->
     session.reporter.detail(f"fetched {added} {symbol} {base} bar(s) from the exchange")
 
 
-def _emit(session: Session, prepared, writer, *, dry_run: bool, audit: bool) -> ExitStatus:
+def _emit(
+    session: Session, prepared, writer, *, dry_run: bool, replay: bool, audit: bool
+) -> ExitStatus:
+    """Write the records (and journal them, with `audit`); the exit status of an evaluation:
+    65 when the data was stale or too short for the evaluated bar. A replay is always 0."""
+    from contextlib import nullcontext
+
     from tradekit.audit import AuditLog
     from tradekit.signals import records
 
-    if not audit:
+    if replay:  # decides nothing: written, not journaled
         writer.write_many(records(prepared, dry_run=dry_run))
         return ExitStatus.OK
     note = None
-    with AuditLog(session.home.log("decisions"), session.redactor) as trail:
+    journal = AuditLog(session.home.log("decisions"), session.redactor) if audit else None
+    with journal or nullcontext():
         for record in records(prepared, dry_run=dry_run):
-            trail.append(session.clock.now(), "signal", record, mode=session.mode.mode)
+            if journal is not None:
+                journal.append(session.clock.now(), "signal", record, mode=session.mode.mode)
             writer.write(record)
             note = (record["plan"] or record)["context"]["note"]
     symbol, strategy = prepared.symbol, prepared.strategy.name

@@ -17,6 +17,11 @@ HELP = f"""{SUMMARY}
 The config shown is the one a command run the same way would use (--config, TK_CONFIG, else
 HOME/config.toml). Each run ends as `exit N`, or is `running` while its process lives, or
 `died` when its process is gone without recording an end (killed by SIGKILL, a reboot).
+
+With --paper or --live it shows the mode a run given that flag would use: --live that
+cannot be used exits 78 naming each missing condition, as every command does (bin/tk-cycle
+checks its mode this way before it starts the pipe). A home `tk init` did not make is
+refused (exit 78) and left as it is.
 """
 
 app = new_app(HELP)
@@ -30,7 +35,7 @@ def status(
     json_output: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     def body() -> ExitStatus:
-        session = Session.open(PROG, common, create_home=False)
+        session = Session.open(PROG, common)
         home = session.home
         with Store(home.db_file, session.redactor) as store:
             recent = store.recent_runs(runs)

@@ -156,7 +156,6 @@ class ExecutionService:
         now_ms: Callable[[], int],
         journal: Callable[[Intent, Planned, str], None],
         connect: Callable[[], Exchange] | None,
-        mode_reasons: tuple[str, ...] = (),
         sleep: Callable[[float], None] | None = None,
     ):
         self.mode = mode
@@ -168,7 +167,6 @@ class ExecutionService:
         self.now_ms = now_ms
         self.journal = journal
         self.connect = connect
-        self.mode_reasons = list(mode_reasons)
         self.sleep = sleep
         self._exchange: Exchange | None = None
         #: the exit status the run should end with (exchange trouble), worst first kept
@@ -226,12 +224,6 @@ class ExecutionService:
     # -- one record ---------------------------------------------------------------------------
 
     def execute(self, record: TradePlan) -> Execution:
-        execution = self._execute(record)
-        if self.mode_reasons:  # a refused --live says so on every record
-            execution.reasons = [*self.mode_reasons, *execution.reasons]
-        return execution
-
-    def _execute(self, record: TradePlan) -> Execution:
         mode = "dry-run" if record.dry_run else self.mode
         skipped = skip_reasons(record)
         if skipped:

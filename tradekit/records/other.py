@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from tradekit.records.base import Num, Record, Time
 from tradekit.records.plan import Side
@@ -58,8 +58,16 @@ class TelegramMessage(Record):
     date: Time
     reply_to: int | None = Field(default=None, description="the message id this post replies to")
     image_url: str | None = None
-    has_image: bool = Field(default=False, description="the post carries a photo")
+    has_image: bool | None = Field(default=None, description="the post carries a photo")
     is_edit: bool = False
+    #: what happened to the post: new, edited (a new version), or deleted from the channel
+    event: Literal["new", "edit", "delete"] = "new"
+    forwarded_from: str | None = Field(
+        default=None, description="the channel it was forwarded from"
+    )
+    image_path: str | None = Field(default=None, description="the downloaded photo, under TK_HOME")
+    image_sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
+    source: str | None = Field(default=None, description="web_preview or telegram")
     text: str = Field(default="", max_length=MAX_POST_CHARS)
 
     @model_validator(mode="before")
@@ -73,16 +81,14 @@ class TelegramMessage(Record):
                 raise ValueError(f"a {kind!r} record, not a telegram_message")
         return data
 
-    @field_validator("text")
-    @classmethod
-    def _not_empty(cls, text: str, info: ValidationInfo) -> str:
-        if not text.strip() and not (info.data.get("image_url") or info.data.get("has_image")):
-            raise ValueError("an empty post (no text and no image)")
-        return text
-
     @property
     def carries_image(self) -> bool:
-        return self.has_image or self.image_url is not None
+        return bool(self.has_image) or self.image_url is not None or self.image_path is not None
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to read: no text and no photo (a delete event is not a post to read)."""
+        return self.event != "delete" and not self.text.strip() and not self.carries_image
 
 
 class NewsItem(Record):

@@ -1,4 +1,6 @@
-"""Telegram signal posts: the rules parser behind tk-parse-tg.
+"""Telegram channels: following them (sources/, media.py, models/) and parsing their posts.
+
+The rules parser behind tk-parse-tg:
 
 `parse_post(text)` reads one post (no I/O) and says what it is: an entry signal, a manage
 action, a post that needs a person, or no signal at all. `plans` turns that into a

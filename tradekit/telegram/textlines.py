@@ -8,13 +8,26 @@ like any other (named, reported, exit 65), and the next is read.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
 from tradekit.records import FieldProblem, TelegramMessage
 from tradekit.records.other import MAX_POST_CHARS
 from tradekit.redact import Redactor
-from tradekit.stream import InputLine, Invalid, Parsed, invalid_line
+from tradekit.stream import InputLine, Invalid, Parsed, invalid_line, parse_line
+
+EMPTY_POST = "an empty post (no text and no image)"
+
+
+def read_record(line: InputLine, stage: str, redactor: Redactor) -> Parsed[Any] | Invalid | None:
+    """A telegram_message line as every stage reads a record, and an empty post refused as
+    a bad line (a source records it; there is nothing in it to parse)."""
+    result = parse_line(line, TelegramMessage, stage, redactor)
+    if isinstance(result, Parsed) and result.record.is_empty:
+        problem = FieldProblem(field="text", error=EMPTY_POST)
+        return invalid_line(line, stage, f"text: {EMPTY_POST}", redactor, [problem])
+    return result
 
 
 class TextLineReader:
@@ -39,6 +52,8 @@ class TextLineReader:
             return self._bad(
                 line, exc.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
             )
+        if message.is_empty:
+            return self._bad(line, EMPTY_POST)
         return Parsed(line, None, message)
 
     def _bad(self, line: InputLine, error: str) -> Invalid:
