@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, init_home
 from hypothesis import given
 from hypothesis import strategies as st
 from test_tk_exec import (  # noqa: F401 - paper_home is a fixture
@@ -150,7 +150,7 @@ def files_under(path: Path) -> list[str]:
 
 
 def test_import_with_an_escaping_symbol_is_a_usage_error_and_writes_nothing(
-    tmp_path: Path, home: Path
+    tmp_path: Path, bare_home: Path
 ) -> None:
     deep = tmp_path / "a" / "b" / "home"  # data/../../../escape would be tmp_path/a/escape
     csv = tmp_path / "BTCUSDT-1h.csv"
@@ -180,11 +180,11 @@ def test_lower_case_and_unified_symbols_name_one_series(tmp_path: Path, home: Pa
 
 
 @pytest.mark.parametrize("command", ["export", "fetch"])
-def test_export_and_fetch_refuse_a_symbol_that_is_none(command: str, home: Path) -> None:
+def test_export_and_fetch_refuse_a_symbol_that_is_none(command: str, bare_home: Path) -> None:
     result = run("tk", "data", command, "../x", "1h")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"tk data: error: SYMBOL: '../x' {NOT_A_SYMBOL}\n"
-    assert not home.exists()
+    assert not bare_home.exists()
 
 
 def test_the_store_refuses_a_path_that_is_no_symbol_and_lists_only_series(tmp_path: Path) -> None:
@@ -214,11 +214,11 @@ def test_tk_signal_reads_the_symbol_as_its_id_and_refuses_a_non_symbol(home: Pat
     assert bad.stderr == f"tk-signal: error: --symbol: '../x' {NOT_A_SYMBOL}\n"
 
 
-def test_tk_paper_trade_refuses_the_spot_symbol(home: Path) -> None:
+def test_tk_paper_trade_refuses_the_spot_symbol(bare_home: Path) -> None:
     result = run("tk", "paper", "trade", "buy", "0.01", "--symbol", "BTC/USDT")
     assert (result.returncode, result.stdout) == (2, "")
     assert "--symbol: 'BTC/USDT' is ccxt's spot market" in result.stderr
-    assert not home.exists()
+    assert not bare_home.exists()
 
 
 def test_the_risk_symbol_lists_are_read_as_ids_and_a_bad_one_is_a_config_error(
@@ -243,7 +243,6 @@ def test_the_risk_symbol_lists_are_read_as_ids_and_a_bad_one_is_a_config_error(
 
 
 def test_a_news_symbol_that_is_no_market_is_a_config_error(home: Path) -> None:
-    home.mkdir()
     config = home / "config.toml"
     config.write_text('[news]\nsymbols = { btcusdt = ["btc"], BTC = ["bitcoin"] }\n')
     result = run("tk-news-gate", stdin=lines(plan()))
@@ -257,6 +256,7 @@ def test_a_news_symbol_that_is_no_market_is_a_config_error(home: Path) -> None:
 def homes(tmp_path: Path, *names: str) -> list[dict[str, str]]:
     made = []
     for name in names:
+        init_home(tmp_path / name)
         with_candles(tmp_path / name)
         made.append({"TK_HOME": str(tmp_path / name)})
     return made
@@ -327,11 +327,11 @@ def test_a_guard_record_whose_symbol_is_none_is_unreadable_not_a_path() -> None:
 
 
 def test_a_file_name_that_names_no_symbol_is_a_usage_error_naming_the_file(
-    tmp_path: Path, home: Path
+    tmp_path: Path, bare_home: Path
 ) -> None:
     csv = tmp_path / "BTC-1h-binance.csv"
     csv.write_bytes((ROOT / "examples" / "BTCUSDT-1h.csv").read_bytes())
     result = run("tk", "data", "import", str(csv))
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"tk data: error: BTC-1h-binance.csv: 'BTC' {NOT_A_SYMBOL}\n"
-    assert not home.exists()
+    assert not bare_home.exists()
