@@ -81,7 +81,12 @@ def equity_figures(
     start, end = float(equity[0]), float(equity[-1])
     years = (int(ts[-1]) - int(ts[0]) + bar_ms) / YEAR_MS
     total = end / start - 1
-    cagr = (end / start) ** (1 / years) - 1 if years > 0 and end > 0 else None
+    cagr = None
+    if years > 0 and end > 0:
+        try:
+            cagr = (end / start) ** (1 / years) - 1
+        except OverflowError:  # days that doubled: no meaningful yearly rate
+            cagr = None
     returns = np.diff(equity) / equity[:-1] if len(equity) > 1 else np.zeros(0)
     per_year = YEAR_MS / bar_ms
     sharpe = sortino = None

@@ -68,11 +68,13 @@ def replay(request: Request, config: Config, config_source: str, data: Path) -> 
     )
     step = timeframe_ms(prepared.timeframe)
     close_ms = prepared.evaluations.bar_ts[prepared.rows] + step
-    if len(close_ms) == 0:
-        raise UsageError(
-            f"no {request.symbol} {prepared.timeframe} bar closes between "
-            f"{_iso(_ms(request.start))} and {_iso(_ms(request.end))} in the data "
-            "(`tk data ls`)"
+    start, end = _ms(request.start), _ms(request.end)
+    if len(close_ms) == 0 or close_ms[0] >= start + step or close_ms[-1] <= end - step:
+        held = "none" if len(close_ms) == 0 else f"{_iso(close_ms[0])} .. {_iso(close_ms[-1])}"
+        raise BadInputError(
+            f"the data does not cover the window: {request.symbol} {prepared.timeframe} "
+            f"bar closes from {_iso(start)} to {_iso(end)} wanted, the data has {held} "
+            "(`tk data ls`; `tk data fetch` or `import` the rest)"
         )
     return BarPlans(close_ms.astype(np.int64), list(records(prepared, dry_run=False)))
 
@@ -106,7 +108,7 @@ def fingerprint(*parts: Any) -> str:
 def _data_fingerprints(data: Path, symbol: str) -> dict[str, str]:
     return {
         path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(data.glob(f"{symbol}*"))
+        for path in sorted((data / symbol).glob("*.npy"))
         if path.is_file()
     }
 
