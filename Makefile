@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/news.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/poll.py
+	$(BIN)/python bench/backtest.py
 
 schemas: $(STAMP)
 	$(BIN)/tk schema --write schemas
