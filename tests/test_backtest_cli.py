@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from tradekit.backtest import metrics
 from tradekit.backtest.trades import Trade
 from tradekit.cli import backtest as cli
+from tradekit.clock import parse_time
 from tradekit.market.candles import read_csv
 from tradekit.market.store import CandleStore
 
@@ -62,6 +63,31 @@ def test_run_folder_holds_every_file_and_json_prints_the_summary(bt_home: Path) 
     run_json = json.loads((folder / "run.json").read_text())
     assert run_json["request"]["strategy"] == "v5"
     assert set(run_json["data"]) == {"1h.npy"}
+
+
+def test_funding_is_charged_at_the_funding_times_a_position_spans(bt_home: Path) -> None:
+    summary = json.loads(run(bt_home, "v5", *WINDOW, "--json").stdout)
+    assert summary["fundingSource"].startswith("configured: [backtest] funding_rate 0.0001")
+    folder = bt_home / "backtests" / summary["runId"]
+    trades = [json.loads(line) for line in (folder / "trades.jsonl").read_text().splitlines()]
+    eight_hours = 8 * 3600
+    spanning = 0
+    for t in trades:
+        entry, exit_ = (int(parse_time(t[k]).timestamp()) for k in ("entryTime", "exitTime"))
+        inside = (exit_ - 1) // eight_hours - entry // eight_hours  # times in (entry, exit)
+        funding = Decimal(str(t["funding"]))
+        if inside == 0:
+            assert funding == 0
+            continue
+        spanning += 1
+        assert (funding > 0) == (t["side"] == "long")
+        assert (
+            Decimal(str(t["pnl"]))
+            == Decimal(str(t["grossPnl"])) - Decimal(str(t["fees"])) - funding
+        )
+    assert spanning > 0
+    paid = sum(Decimal(str(t["funding"])) for t in trades)
+    assert Decimal(str(summary["funding"])) == paid.quantize(Decimal("0.0001"))
 
 
 def test_the_same_run_is_read_back_not_run_again(bt_home: Path) -> None:

@@ -33,6 +33,8 @@ END = START + timedelta(days=14)
 
 def fresh_home(path: Path) -> Path:
     path.mkdir(parents=True)
+    # the paper exchange charges no funding; the backtest would, at its default rate
+    (path / "config.toml").write_text("[backtest]\nfunding_rate = 0\n")
     CandleStore(path / "data").merge(read_csv(DATA, "BTCUSDT", "1h"))
     return path
 

@@ -35,6 +35,30 @@ class BarPlans:
         return np.fromiter((r["plan"] is not None for r in self.records), bool, len(self.records))
 
 
+class Funding:
+    """Funding at each funding time while a position is open: rate x notional at the
+    mark, from the account's balance (longs pay a positive rate, shorts receive it).
+    What each position paid is kept by (symbol, side, opened ms) for its trade."""
+
+    def __init__(self, rate: Decimal, interval_hours: int):
+        self.rate = rate
+        self.interval_ms = interval_hours * 3600_000
+        self.paid: dict[tuple[str, str, int], Decimal] = {}
+
+    def times_between(self, after_ms: int, until_ms: int) -> int:
+        """How many funding times fall in (after_ms, until_ms]."""
+        return until_ms // self.interval_ms - after_ms // self.interval_ms
+
+    def charge(self, engine: Any, times: int) -> None:
+        for (symbol, side), position in engine.state.positions.items():
+            mark = engine.state.prices[symbol].mark
+            sign = 1 if side == "long" else -1
+            amount = position.size * mark * self.rate * sign * times
+            engine.state.balance -= amount
+            key = (symbol, side, position.opened)
+            self.paid[key] = self.paid.get(key, Decimal(0)) + amount
+
+
 @dataclass
 class LoopResult:
     #: the records of the bars that had a plan, as tk-exec wrote them
@@ -57,8 +81,9 @@ class _Discard:
 class Stages:
     """One bar's cron runs, each stage built as its command builds it at start-up."""
 
-    def __init__(self, session: Any, store: Any, clock: SimClock):
+    def __init__(self, session: Any, store: Any, clock: SimClock, funding: Funding):
         self.session, self.store, self.clock = session, store, clock
+        self.funding = funding
         self._cleanup = ExitStack()
         from tradekit.cli.guard import GuardRun
 
@@ -84,6 +109,14 @@ class Stages:
             data = to_json_bytes(stage.process(parsed))
         return data
 
+    def charge_funding(self, symbol: str, after_ms: int, until_ms: int) -> None:
+        """Funding for the funding times since the last bar the loop stepped through (a
+        skipped bar held nothing)."""
+        times = self.funding.times_between(after_ms, until_ms)
+        if times and self.funding.rate:
+            with self.session.held_paper.paper.session(symbol) as engine:
+                self.funding.charge(engine, times)
+
     def guard(self) -> Decimal | None:
         """One tk-guard pass; the account's equity at the bar."""
         return self.guard_run.guard.run_once().equity
@@ -95,9 +128,13 @@ class Stages:
 
 def run_bars(plans: BarPlans, stages: Stages, symbol: str) -> LoopResult:
     result = LoopResult()
+    previous = None
     for index in _event_bars(plans, stages, symbol):
         close_ms = int(plans.close_ms[index])
         stages.clock.set(close_ms)
+        if previous is not None:
+            stages.charge_funding(symbol, previous, close_ms)
+        previous = close_ms
         record = plans.records[index]
         if record["plan"] is not None:
             result.decisions.append(stages.cycle(record, index + 1))

@@ -18,7 +18,7 @@ import numpy as np
 
 from tradekit import __version__, jsonio
 from tradekit.backtest.clock import SimClock
-from tradekit.backtest.loop import BarPlans, LoopResult, Stages, run_bars
+from tradekit.backtest.loop import BarPlans, Funding, LoopResult, Stages, run_bars
 from tradekit.backtest.trades import Trade, paper_trades
 from tradekit.clock import format_time
 from tradekit.config import Config
@@ -199,14 +199,16 @@ def run_backtest(
             (folder.tmp / "spec.json").write_bytes(spec_text)
         with Store(sim.db_file, Redactor()) as store:
             session = sim_session(sim, config, clock, store, reporter)
-            stages = Stages(session, store, clock)
+            settings = config.backtest
+            funding = Funding(settings.funding_rate, settings.funding_interval_hours)
+            stages = Stages(session, store, clock, funding)
             try:
                 looped = run_bars(plans, stages, request.symbol)
                 open_at_end = stages.busy(request.symbol)
             finally:
                 stages.close()
             session.held_paper.paper.save()
-            trades = paper_trades(store)
+            trades = paper_trades(store, funding.paid)
         (folder.tmp / "home" / "data").unlink()
         summary = _summary(request, plans, bars, looped, trades, config, open_at_end)
         summary["runId"] = run_id
@@ -231,6 +233,16 @@ def run_backtest(
             },
         )
     return Outcome(folder.final, summary)
+
+
+def _funding_source(config: Config) -> str:
+    settings = config.backtest
+    if not settings.funding_rate:
+        return "none: [backtest] funding_rate = 0"
+    return (
+        f"configured: [backtest] funding_rate {settings.funding_rate} every "
+        f"{settings.funding_interval_hours} h (no funding-rate history is read)"
+    )
 
 
 def _request_json(request: Request) -> dict[str, Any]:
@@ -305,6 +317,6 @@ def _summary(  # noqa: PLR0917 - everything the summary reports on
         **metrics.equity_figures(plans.close_ms, curve, bar_ms, _in_position(plans, trades)),
         "marketChangePct": metrics.market_change_pct(closes) if len(closes) else None,
         "openPositionAtEnd": open_at_end,
-        "fundingSource": "not simulated: the paper exchange charges no funding",
+        "fundingSource": _funding_source(config),
         **metrics.tables(trades),
     }

@@ -69,9 +69,11 @@ def account_fills(store: Store) -> list[Fill]:
     return [] if row is None else state_json.load(jsonio.loads(row[0])).fills
 
 
-def paper_trades(store: Store, funding: dict[int, Decimal] | None = None) -> list[Trade]:
+def paper_trades(
+    store: Store, funding: dict[tuple[str, str, int], Decimal] | None = None
+) -> list[Trade]:
     """Every position of the paper account that tk-guard saw closed, oldest first.
-    `funding`: what each position paid, by its guard_positions id (a backtest's)."""
+    `funding`: what each position paid, by (symbol, side, opened ms) (a backtest's)."""
     fills = account_fills(store)
     rows = store.db.execute(
         "SELECT g.id, g.symbol, g.side, g.opened_ms, g.closed_ms, g.close_reason, g.state, "
@@ -80,13 +82,13 @@ def paper_trades(store: Store, funding: dict[int, Decimal] | None = None) -> lis
         "WHERE g.mode='paper' AND g.status='closed' ORDER BY g.opened_ms, g.id"
     ).fetchall()
     trades = []
-    for row_id, symbol, side, opened_ms, closed_ms, reason, _state, cycle_id in rows:
+    for _id, symbol, side, opened_ms, closed_ms, reason, _state, cycle_id in rows:
         mine = [
             f
             for f in fills
             if f.symbol == symbol and f.position_side == side and opened_ms <= f.ts <= closed_ms
         ]
-        trade = _trade(symbol, side, cycle_id, mine, reason, (funding or {}).get(row_id))
+        trade = _trade(symbol, side, cycle_id, mine, reason, funding or {})
         if trade is not None:
             trades.append(trade)
     return trades
@@ -103,7 +105,7 @@ def _trade(  # noqa: PLR0917 - the columns of one guard_positions row
     cycle_id: str | None,
     fills: list[Fill],
     reason: str,
-    funding: Decimal | None,
+    funding: dict[tuple[str, str, int], Decimal],
 ) -> Trade | None:
     opens = [f for f in fills if f.trade_side == "open"]
     closes = [f for f in fills if f.trade_side == "close"]
@@ -119,7 +121,7 @@ def _trade(  # noqa: PLR0917 - the columns of one guard_positions row
         exit_price=_vwap(closes).quantize(closes[0].price),
         size=sum((f.size for f in opens), Decimal(0)),
         fees=sum((f.fee for f in fills), Decimal(0)),
-        funding=funding or Decimal(0),
+        funding=funding.get((symbol, side, opens[0].ts), Decimal(0)),
         gross=sum((f.profit for f in fills), Decimal(0)),
         exit_reason=reason,
     )
