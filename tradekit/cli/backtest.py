@@ -23,7 +23,8 @@ pass — the same code, in one process, on a simulated clock. Bars where nothing
 happen (no plan, no position, no resting order) are skipped. Fills are the paper
 exchange's: a market order at the last price plus [paper] slippage, stops and
 take-profits on each bar's high and low, the market's maker/taker fees, liquidation at
-the maintenance-margin price. Funding is not charged (the paper exchange has none).
+the maintenance-margin price. Funding, which the paper exchange does not charge, is
+charged at [backtest] funding_rate every funding_interval_hours (0.01 % / 8 h).
 
 \b
     tk backtest v5 --from 2025-01-01 --to 2025-03-01
@@ -31,7 +32,8 @@ the maintenance-margin price. Funding is not charged (the paper exchange has non
     tk backtest v5 --config examples/backtest-v5.toml --from 2024-01-01 --to 2026-01-01 --json
 
 Candles come from HOME/data (`tk data import`); the config from --config or
-HOME/config.toml ([strategies.NAME], [risk], [execution], [guard], [paper]). The run
+HOME/config.toml ([strategies.NAME], [risk], [execution], [guard], [paper],
+[backtest]). The run
 folder HOME/backtests/<run id>/ holds decisions.jsonl (the TradePlan v1 records of the
 bars with a plan, as tk-exec wrote them), guard.jsonl, trades.jsonl, equity.jsonl (per
 bar close), summary.json, run.json (request, config, parameters, data checksums,
