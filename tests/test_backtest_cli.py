@@ -57,7 +57,8 @@ def test_run_folder_holds_every_file_and_json_prints_the_summary(bt_home: Path) 
     )
     equity = (folder / "equity.jsonl").read_text().splitlines()
     assert len(equity) == summary["bars"] == 7 * 24 + 1
-    assert json.loads(equity[0])["time"] == "2025-01-01T00:00:00Z"
+    first = json.loads(equity[0])
+    assert (set(first), first["ts"]) == ({"ts", "equity"}, "2025-01-01T00:00:00Z")
     decisions = [json.loads(line) for line in (folder / "decisions.jsonl").open()]
     assert all(d["tradePlanVersion"] == 1 and "execution" in d for d in decisions)
     run_json = json.loads((folder / "run.json").read_text())

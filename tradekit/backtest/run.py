@@ -277,7 +277,7 @@ def equity_curve(plans: BarPlans, looped: LoopResult, config: Config) -> np.ndar
 def _equity_lines(plans: BarPlans, looped: LoopResult, config: Config) -> list[bytes]:
     curve = equity_curve(plans, looped, config)
     return [
-        jsonio.dumps({"time": _iso(int(ms)), "equity": round(float(value), 4)})
+        jsonio.dumps({"ts": _iso(int(ms)), "equity": round(float(value), 4)})
         for ms, value in zip(plans.close_ms.tolist(), curve.tolist(), strict=True)
     ]
 
