@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import OHLCV
+from conftest import OHLCV, init_home
 from typer.testing import CliRunner
 
 from tradekit.backtest import metrics
@@ -24,8 +24,7 @@ WINDOW = ["--from", "2025-01-01T00:00:00Z", "--to", "2025-01-08T00:00:00Z"]
 
 @pytest.fixture
 def bt_home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
+    home = init_home(tmp_path / "home")
     CandleStore(home / "data").merge(read_csv(DATA, "BTCUSDT", "1h"))
     return home
 
@@ -129,7 +128,7 @@ def test_an_unknown_strategy_parameter_is_a_config_error(bt_home: Path) -> None:
 
 
 def test_a_gap_in_the_candles_is_refused(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+    home = init_home(tmp_path / "home")
     candles = read_csv(DATA, "BTCUSDT", "1h")
     cut = int(np.searchsorted(candles.ts, 1736000000000))  # 2025-01-04 15:00 and 16:00 go
     store = CandleStore(home / "data")

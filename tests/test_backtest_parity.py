@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import OHLCV, ROOT, script
+from conftest import OHLCV, ROOT, init_home, script
 from typer.testing import CliRunner
 
 from tradekit import jsonio
@@ -32,7 +32,7 @@ END = START + timedelta(days=14)
 
 
 def fresh_home(path: Path) -> Path:
-    path.mkdir(parents=True)
+    init_home(path)
     # the paper exchange charges no funding; the backtest would, at its default rate
     (path / "config.toml").write_text("[backtest]\nfunding_rate = 0\n")
     CandleStore(path / "data").merge(read_csv(DATA, "BTCUSDT", "1h"))

@@ -143,11 +143,13 @@ class RunFolder:
 
 
 def sim_home(root: Path, data: Path, config_text: bytes) -> Home:
-    """A fresh TK_HOME whose data folder is the real one."""
+    """A fresh TK_HOME, made as `tk init` makes one, whose data folder is the real one."""
+    from tradekit.home import initialise
+
     home = Home(root)
     root.mkdir()
     (root / "data").symlink_to(data.resolve(), target_is_directory=True)
-    home.ensure()
+    initialise(home, datetime.now(UTC))
     home.config_file.write_bytes(config_text)
     return home
 
@@ -168,8 +170,9 @@ def sim_session(home: Home, config: Config, clock: SimClock, store: Any, reporte
     )
     mode = ModeChoice("paper", "paper")
     return SimSession(
-        "tk backtest", home, config, clock, mode, Redactor(), reporter, PaperAdapter(paper)
-    )
+        "tk backtest", home, config, clock, mode, Redactor(), reporter,
+        held_paper=PaperAdapter(paper),
+    )  # fmt: skip
 
 
 def run_backtest(

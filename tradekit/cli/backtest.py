@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from tradekit.cli.base import guarded, new_app, run_app
-from tradekit.cli.options import CommonOptions, common_options
+from tradekit.cli.options import CommonOptions, modeless_options
 from tradekit.errors import UsageError
 from tradekit.exitstatus import ExitStatus
 
@@ -48,7 +48,7 @@ app = new_app(HELP)
 
 
 @app.command(help=HELP)
-@common_options
+@modeless_options
 def backtest(
     common: CommonOptions,
     strategy: Annotated[
@@ -99,14 +99,15 @@ def _request(strategy, start, end, symbol, spec):
 def _run(common: CommonOptions, request, as_json: bool) -> ExitStatus:
     from tradekit import jsonio
     from tradekit.backtest.run import run_backtest
+    from tradekit.cli.base import uninitialised_home
     from tradekit.config import load_config
     from tradekit.home import Home
     from tradekit.redact import Redactor
     from tradekit.reporter import Reporter
 
     home = Home(common.home)
-    if not home.exists():
-        raise UsageError(f"no TK_HOME at {home.root} (create one with `tk init`)")
+    if not home.is_initialised():
+        raise uninitialised_home(home)
     config_file = common.config_file or home.config_file
     config = load_config(config_file, required=common.config_file is not None)
     config_text = config_file.read_bytes() if config_file.exists() else b""
