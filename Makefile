@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/parse.py tests/data/telegram/dev-set.jsonl
 	$(BIN)/python bench/parse_tg.py
 	$(BIN)/python bench/poll.py
+	$(BIN)/python bench/backtest.py
 
 schemas: $(STAMP)
 	$(BIN)/tk schema --write schemas

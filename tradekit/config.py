@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from tradekit.backtest.settings import BacktestSettings
 from tradekit.errors import ConfigError
 from tradekit.execution.settings import ExecutionSettings
 from tradekit.guard.settings import GuardSettings
@@ -51,6 +52,7 @@ class Config(Section):
     guard: GuardSettings = GuardSettings()
     news: NewsSettings = NewsSettings()
     telegram: TelegramSettings = TelegramSettings()
+    backtest: BacktestSettings = BacktestSettings()
     #: [strategies.NAME] tables; each strategy validates its own (typed) parameters.
     strategies: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -96,9 +96,13 @@ class ExecStage:
         mode = session.mode.mode
         if self.adopt and mode != "live":
             raise UsageError(f"--adopt is for --live (this run is {mode})")
-        # what was sent to an exchange must survive a power cut; a dry run's plan need not
+        # what was sent to an exchange must survive a power cut; a dry run's plan need
+        # not, nor a backtest's (its session brings its own paper exchange)
+        simulated = getattr(session, "held_paper", None) is not None
         orders_log = AuditLog(
-            session.home.log("orders"), session.redactor, durable=mode != "dry-run"
+            session.home.log("orders"),
+            session.redactor,
+            durable=mode != "dry-run" and not simulated,
         )
 
         def now_ms() -> int:

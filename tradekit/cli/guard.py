@@ -86,9 +86,11 @@ def guard(
 class GuardRun:
     """Everything one tk-guard process holds: the lock, the store, the exchange, the logs."""
 
-    def __init__(self, session: Session, *, adopt: bool = False):
+    def __init__(self, session: Session, *, adopt: bool = False, out: Any = None):
         self.session = session
         self.adopt = adopt
+        #: where events go besides the journal: stdout, or a backtest's own file
+        self.out = out
 
     def __enter__(self) -> GuardRun:
         import fcntl
@@ -165,8 +167,9 @@ class GuardRun:
 
         line = jsonio.dumps(event)
         self.log.append_line(line)  # journal first, then stdout
-        sys.stdout.buffer.write(self.session.redactor.bytes(line) + b"\n")
-        sys.stdout.buffer.flush()
+        out = self.out or sys.stdout.buffer
+        out.write(self.session.redactor.bytes(line) + b"\n")
+        out.flush()
 
     def once(self) -> ExitStatus:
         result = self.guard.run_once()

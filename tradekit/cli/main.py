@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "exec": "exec",
     "guard": "guard",
     "report": "report",
+    "backtest": "backtest",
     "data": "data",
     "emulator": "emulator",
     "init": "init",

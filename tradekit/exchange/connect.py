@@ -21,7 +21,11 @@ def credentials(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def paper_exchange(session: Any, store: Any) -> Any:
-    """The paper exchange of a session (its account in `store`, prices from HOME/data)."""
+    """The paper exchange of a session (its account in `store`, prices from HOME/data);
+    a backtest's session brings its own, shared by every stage."""
+    held = getattr(session, "held_paper", None)
+    if held is not None:
+        return held
     from tradekit.exchange.adapters import PaperAdapter
     from tradekit.exchange.paper import PaperExchange
     from tradekit.market.store import CandleStore
