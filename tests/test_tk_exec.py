@@ -439,7 +439,9 @@ def test_twenty_concurrent_runs_of_one_plan_open_one_position(
     stdin = lines(approved())
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(lambda _: tk_exec("--live", stdin=stdin, env=live), range(20)))
-    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    assert all(r.returncode == 0 for r in results), [
+        (r.returncode, r.stderr) for r in results if r.returncode != 0
+    ]
     statuses = sorted(executions(r)[0]["status"] for r in results)
     assert statuses == ["duplicate"] * 19 + ["placed"]
     assert len(venue_orders(emulator, "entry")) == 1

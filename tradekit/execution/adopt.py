@@ -86,7 +86,10 @@ def check_live_home(
     if has_live_history(store):
         return None
     found = holdings(exchange, symbols)
-    if not found:
+    # read the ledger again, after the account: every order tradekit sends is claimed in the
+    # ledger before it is sent, so what another run of this home placed meanwhile (twenty
+    # cron runs at once) is in the ledger by now, and is not a stranger's
+    if not found or has_live_history(store):
         return None
     if not adopt:
         raise ConfigError(
