@@ -1,4 +1,4 @@
-"""tk backtest speed: cold processes over the bundled 1h file (and the shared 5m file when
+"""tk backtest speed: cold processes over the bundled 1h file (and the bundled 5m file when
 it is there), bars per second once started, memory peak.
 
     .venv/bin/python bench/backtest.py [--runs N]
@@ -6,7 +6,7 @@ it is there), bars per second once started, memory peak.
 Cases (each a fresh TK_HOME with the candles imported; the timed part is the process):
 - v5 with examples/backtest-v5.toml over the whole 19,261-bar 1h file (target <= 1 s);
 - a DSL EMA cross (12/26, stop 2 ATR: the DSL's stops are ATR-based, so the issue's
-  "2 % stop" is approximated) over ../shared/data/ohlcv/BTCUSDT-5m-...csv (143,900
+  "2 % stop" is approximated) over tests/data/ohlcv/BTCUSDT-5m-...csv (143,900
   bars; target <= 1.5 s), only if that file exists beside the checkout: it is not bundled.
 For each: wall time of `tk backtest ... --json` (best of N), the bars stepped through
 (bars where a position or an order lived, or a plan came), bars per second over the
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ONE_HOUR = ROOT / "tests/data/ohlcv/BTCUSDT-1h-bybitfutures-mohsenjfar_trade.csv"
-FIVE_MIN = ROOT.parent / "shared/data/ohlcv/BTCUSDT-5m-binancefutures-cyft_trader.csv"
+FIVE_MIN = ROOT / "tests/data/ohlcv/BTCUSDT-5m-binancefutures-cyft_trader.csv"
 EMA_CROSS = {
     "name": "ema-cross-2pct",
     "side": "both",

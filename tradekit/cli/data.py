@@ -10,7 +10,7 @@ import typer
 from tradekit import jsonio, symbols
 from tradekit.cli.base import Session, guarded, new_app, run_app
 from tradekit.cli.options import CommonOptions, modeless_options
-from tradekit.clock import format_time, parse_time
+from tradekit.clock import format_time, option_time_ms
 from tradekit.errors import BadInputError, UsageError
 from tradekit.exitstatus import ExitStatus
 from tradekit.symbols import symbol_argument
@@ -31,15 +31,6 @@ ccxt's BTC/USDT:USDT are read as BTCUSDT, and anything else is refused (exit 2).
 
 app = new_app(HELP)
 _FILE_NAME = re.compile(r"^(?P<symbol>[A-Za-z0-9]+)-(?P<tf>\d+[mhdw])\b")
-
-
-def _ms(value: str | None, option: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(parse_time(value).timestamp() * 1000)
-    except ValueError as exc:
-        raise UsageError(f"{option}: {exc}") from None
 
 
 def _store(session: Session):
@@ -180,7 +171,9 @@ def export(
         sym = symbol_argument(symbol, "SYMBOL")
         session = Session.open(PROG, common, home_use="optional")
         candles = _store(session).load_or_resample(sym, timeframe)
-        candles = candles.between(_ms(since, "--since"), _ms(until, "--until"))
+        candles = candles.between(
+            option_time_ms(since, "--since"), option_time_ms(until, "--until")
+        )
         out = sys.stdout
         out.write("ts,open,high,low,close,volume\n")
         for row in candles.rows.tolist():
@@ -209,13 +202,13 @@ def fetch(
         session = Session.open(PROG, common)
         store = _store(session)
         now = int(session.clock.now().timestamp() * 1000)
-        start = _ms(since, "--since")
+        start = option_time_ms(since, "--since")
         if start is None:
             stored = store.load(sym, timeframe)
             if stored is None or len(stored) == 0:
                 raise UsageError(f"nothing stored for {sym} {timeframe}: give --since")
             start = int(stored.ts[-1]) + stored.step
-        end = min(_ms(until, "--until") or now, now)
+        end = min(option_time_ms(until, "--until") or now, now)
         added = fetch_into(session, store, sym, timeframe, start, end)
         stored = store.load(sym, timeframe)
         total = 0 if stored is None else len(stored)
